@@ -1,0 +1,1 @@
+"""The API gateway: authentication, roles, routing to services, OpenAPI, problem+json errors."""

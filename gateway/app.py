@@ -1,0 +1,58 @@
+"""The gateway's app factory: `gunicorn 'gateway.app:create_app()'`."""
+
+import logging
+
+from flask import Flask
+from flask_smorest import Api
+
+from gateway import db, metrics, problems
+from gateway.api import auth, customers, health, users
+from gateway.rpc import RpcClient
+from gateway.security import hash_password
+from infra import config
+
+DEVELOPMENT_SECRET = "development-secret-change-me-in-production"  # noqa: S105
+
+
+def settings() -> dict:
+    return {
+        "DATABASE_URL": config.database_url("gateway"),
+        "SECRET_KEY": config.env("CRM_SECRET_KEY", DEVELOPMENT_SECRET),
+        "TOKEN_TTL": int(config.env("CRM_TOKEN_TTL", "3600")),
+        "ADMIN_EMAIL": config.env("CRM_ADMIN_EMAIL", "admin@example.com"),
+        "ADMIN_PASSWORD": config.env("CRM_ADMIN_PASSWORD", "admin-password"),
+        "AMQP_URI": config.amqp_uri(),
+        "RPC_TIMEOUT": config.rpc_timeout(),
+        "API_TITLE": "CRM API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def create_app(**overrides) -> Flask:
+    app = Flask(__name__)
+    app.config.update(settings(), **overrides)
+    if app.config["SECRET_KEY"] == DEVELOPMENT_SECRET:
+        logging.getLogger(__name__).warning("CRM_SECRET_KEY is unset: using the development secret")
+
+    api = Api(app, spec_kwargs={"info": {"description": "The CRM suite's HTTP API."}})
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    api.spec.components.security_scheme(
+        "apiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    )
+    for blueprint in (health.blp, auth.blp, users.blp, customers.blp):
+        api.register_blueprint(blueprint)
+    problems.register(app)  # after Api(), whose own HTTP error handler this replaces
+    metrics.init_app(app)
+
+    db.init_app(app)
+    db.ensure_admin(app, hash_password)
+    app.extensions["crm_rpc"] = RpcClient(app.config["AMQP_URI"], app.config["RPC_TIMEOUT"])
+    return app

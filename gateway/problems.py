@@ -1,0 +1,51 @@
+"""Every error leaves the gateway as application/problem+json (RFC 9457), never a traceback."""
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from infra.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPE = "about:blank"
+
+
+def problem(status: int, title: str, detail: str = "", errors: dict | None = None, **extra):
+    body = {"type": PROBLEM_TYPE, "title": title, "status": status, **extra}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def _http_error(error: HTTPException):
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    if messages:  # webargs/flask-smorest validation: {"json": {"field": [...]}, "query": ...}
+        errors = {field: msgs for location in messages.values() for field, msgs in location.items()}
+        return problem(422, "Validation failed", "The request has invalid fields.", errors)
+    response = problem(error.code or 500, error.name, error.description or "")
+    for header, value in (data.get("headers") or {}).items():
+        response.headers[header] = value
+    return response
+
+
+def _service_error(error: ServiceError):
+    return problem(error.status, error.title, error.detail, error.errors)
+
+
+def _unexpected(error: Exception):
+    log.exception("unhandled error: %s", error)
+    return problem(500, "Internal server error", "Something went wrong on our side.")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(Exception, _unexpected)

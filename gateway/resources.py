@@ -1,0 +1,110 @@
+"""The HTTP face of a service's record type: list, create, read, update, delete.
+
+Every resource behaves the same way: `ETag` from the record's version, `If-Match` checked by the
+service in the same transaction as the write (stale: 412), `Idempotency-Key` on create, cursor
+pages. Requests are validated here with the service's own schemas (which also make the OpenAPI
+document) and again by the service, which owns the data.
+"""
+
+from dataclasses import dataclass
+
+from flask import current_app, jsonify, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema
+
+from gateway.idempotency import idempotent
+from gateway.schemas import page_of
+from gateway.security import allow, current_actor
+from infra.errors import PreconditionFailed
+
+
+ETAG = {"ETag": {"schema": {"type": "string"}, "description": "The record's version."}}
+
+
+@dataclass(frozen=True)
+class Resource:
+    path: str  # "/contacts"
+    service: str  # "customers"
+    entity: str  # "contact"
+    create: type[Schema]
+    update: type[Schema]
+    read: type[Schema]
+    query: type[Schema]
+    read_roles: tuple[str, ...]
+    write_roles: tuple[str, ...]
+
+
+def call(service: str, method: str, *args, **kwargs):
+    return current_app.extensions["crm_rpc"].call(
+        service, method, *args, actor=current_actor(), **kwargs
+    )
+
+
+def with_etag(record: dict, status: int = 200):
+    response = jsonify(record)
+    response.status_code = status
+    response.set_etag(str(record["version"]))
+    return response
+
+
+def expected_version() -> int | None:
+    """The version an `If-Match` header names; None when absent or `*`."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    tag = header.split(",")[0].strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise PreconditionFailed(f"If-Match {header!r} names no version of this record.")
+    return int(tag)
+
+
+def register(blp: Blueprint, resource: Resource) -> None:
+    r = resource
+    rpc_name = r.path.strip("/").replace("-", "_")
+
+    class Collection(MethodView):
+        @allow(*r.read_roles)
+        @blp.arguments(r.query, location="query", as_kwargs=True)
+        @blp.response(200, page_of(r.read))
+        def get(self, **_query):
+            """List, search, filter and sort; paged by cursor."""
+            return jsonify(call(r.service, f"list_{rpc_name}", request.args.to_dict()))
+
+        @allow(*r.write_roles)
+        @idempotent
+        @blp.arguments(r.create)
+        @blp.response(201, r.read, headers=ETAG)
+        def post(self, _data):
+            """Create. Send an `Idempotency-Key` header to make retries safe."""
+            record = call(r.service, f"create_{r.entity}", request.get_json())
+            response = with_etag(record, 201)
+            response.headers["Location"] = url_for(f".{r.entity}", record_id=record["id"])
+            return response
+
+    class Item(MethodView):
+        @allow(*r.read_roles)
+        @blp.response(200, r.read, headers=ETAG)
+        def get(self, record_id):
+            """Read one, with its `ETag`."""
+            return with_etag(call(r.service, f"get_{r.entity}", record_id))
+
+        @allow(*r.write_roles)
+        @blp.arguments(r.update)
+        @blp.response(200, r.read, headers=ETAG)
+        def patch(self, _changes, record_id):
+            """Change some fields. With `If-Match`, only if unchanged since read (else 412)."""
+            version = expected_version()
+            return with_etag(
+                call(r.service, f"update_{r.entity}", record_id, request.get_json(), version)
+            )
+
+        @allow(*r.write_roles)
+        @blp.response(204)
+        def delete(self, record_id):
+            """Delete. With `If-Match`, only if unchanged since read (else 412)."""
+            call(r.service, f"delete_{r.entity}", record_id, expected_version())
+            return "", 204
+
+    blp.add_url_rule(r.path, view_func=Collection.as_view(f"{r.entity}_collection"))
+    blp.add_url_rule(f"{r.path}/<record_id>", view_func=Item.as_view(r.entity))

@@ -1,0 +1,137 @@
+"""Who is calling: passwords (argon2), signed tokens (JWT), API keys, and role checks."""
+
+import functools
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from flask import current_app, g, request
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from gateway.db import session
+from gateway.models import ApiKey, User
+from infra.context import Actor
+from infra.errors import Forbidden, ServiceError
+
+ALGORITHM = "HS256"
+API_KEY_HEADER = "X-API-Key"
+hasher = PasswordHasher()
+
+
+class Unauthorized(ServiceError):
+    status = 401
+    title = "Unauthorized"
+
+
+def hash_password(password: str) -> str:
+    return hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+# Verifying against a real hash when the email is unknown keeps both failures equally slow.
+_DUMMY_HASH = hasher.hash(secrets.token_urlsafe())
+
+
+def authenticate(email: str, password: str) -> User:
+    user = session().scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+    if user is None or not verify_password(user.password_hash, password) or not user.is_active:
+        raise Unauthorized("Wrong email or password.")
+    return user
+
+
+def issue_token(user: User) -> dict:
+    ttl = current_app.config["TOKEN_TTL"]
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(user.id), "role": user.role, "iat": now, "exp": now + timedelta(seconds=ttl),
+        "iss": "crm",
+    }
+    token = jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm=ALGORITHM)
+    return {"access_token": token, "token_type": "bearer", "expires_in": ttl}
+
+
+def new_api_key() -> tuple[str, str, str]:
+    """(prefix, full key shown once, hash of its secret kept)."""
+    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    return prefix, f"crm_{prefix}_{secret}", _digest(secret)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _actor_from_token(token: str) -> Actor:
+    try:
+        claims = jwt.decode(
+            token, current_app.config["SECRET_KEY"], algorithms=[ALGORITHM], issuer="crm",
+            options={"require": ["exp", "sub", "role"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("The token has expired; ask for a new one.") from None
+    except jwt.InvalidTokenError:
+        raise Unauthorized("The token is not valid.") from None
+    return Actor(user_id=claims["sub"], roles=[claims["role"]], via="api")
+
+
+def _actor_from_api_key(key: str) -> Actor:
+    try:
+        _, prefix, secret = key.split("_", 2)
+    except ValueError:
+        raise Unauthorized("The API key is not valid.") from None
+    found = session().scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if found is None or found.revoked_at or not hmac.compare_digest(found.secret_hash, _digest(secret)):
+        raise Unauthorized("The API key is not valid.")
+    return Actor(user_id=str(found.created_by), roles=[found.role], via=f"api_key:{found.name}")
+
+
+def current_actor() -> Actor:
+    if "actor" not in g:
+        header = request.headers.get("Authorization", "")
+        if request.headers.get(API_KEY_HEADER):
+            g.actor = _actor_from_api_key(request.headers[API_KEY_HEADER])
+        elif header.lower().startswith("bearer "):
+            g.actor = _actor_from_token(header[7:].strip())
+        else:
+            raise Unauthorized(
+                "Send a token ('Authorization: Bearer ...', from POST /api/v1/auth/token) "
+                f"or an API key ('{API_KEY_HEADER}: ...')."
+            )
+    return g.actor
+
+
+def allow(*roles: str):
+    """Declare which roles may call a route; the declaration is also in the OpenAPI document."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            actor = current_actor()
+            if not set(actor.roles) & set(roles):
+                raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.")
+            return view(*args, **kwargs)
+
+        return Blueprint.doc(
+            security=[{"bearerAuth": []}, {"apiKey": []}],
+            description=f"Roles: {', '.join(roles)}.",
+        )(guarded)
+
+    return decorate
+
+
+EVERYONE = ("admin", "manager", "sales", "marketing", "support", "viewer")
+EDITORS = ("admin", "manager", "sales", "marketing", "support")
+MANAGERS = ("admin", "manager")
+ADMINS = ("admin",)

@@ -1,0 +1,1 @@
+"""Plumbing shared by every CRM service and the gateway: never a domain model or rule."""

@@ -1,0 +1,42 @@
+"""Configuration from environment variables, each with a working development default."""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES = ("customers",)
+
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def var_dir() -> Path:
+    return Path(env("CRM_VAR_DIR", str(ROOT / "var")))
+
+
+def amqp_uri() -> str:
+    return env("CRM_AMQP_URI", DEFAULT_AMQP_URI)
+
+
+def database_url(component: str) -> str:
+    """`CRM_<COMPONENT>_DATABASE_URL`, else a SQLite file under the var directory."""
+    default = f"sqlite:///{var_dir() / component}.db"
+    return env(f"CRM_{component.upper()}_DATABASE_URL", default)
+
+
+def rpc_timeout() -> float:
+    return float(env("CRM_RPC_TIMEOUT", "5"))
+
+
+def nameko_config(component: str, **overrides) -> dict:
+    """The nameko config a service container or RPC client runs with."""
+    config = {
+        "AMQP_URI": amqp_uri(),
+        "DATABASE_URL": database_url(component),
+        "max_workers": int(env("CRM_MAX_WORKERS", "10")),
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,114 @@
+"""Engines and the nameko dependency that gives each worker its own SQLAlchemy session.
+
+Commit is explicit: nameko sends an RPC reply before dependencies see the result, so a commit
+in a `worker_result` hook could fail after the caller was told it succeeded. Service methods
+call `self.db.commit()`; whatever a worker leaves uncommitted is rolled back at teardown.
+"""
+
+import functools
+from pathlib import Path
+
+from nameko.extensions import DependencyProvider
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from infra import config
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp that is always timezone-aware UTC in Python, on every backend (SQLite
+    stores no zone and would hand back naive datetimes)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the platform's own tables (outbox, consumer positions)."""
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+@functools.cache
+def engine_for(url: str) -> Engine:
+    """One engine per database URL and process, shared by every dependency that needs it."""
+    if is_sqlite(url):
+        return _sqlite_engine(url)
+    _make_psycopg_cooperative()
+    pool_size = int(config.env("CRM_MAX_WORKERS", "10")) + 2
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    # `timeout` is SQLite's busy wait for a lock another process holds.
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # let the "begin" listener below start it
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    # Take the write lock when a transaction starts, so two processes never both read and
+    # then fail to upgrade to a write (SQLITE_BUSY); SQLite allows one writer at a time anyway.
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _make_psycopg_cooperative() -> None:
+    """Under eventlet, make psycopg2 yield to other green threads while it waits on the server."""
+    from eventlet.patcher import is_monkey_patched
+
+    if is_monkey_patched("socket"):
+        from psycogreen.eventlet import patch_psycopg
+
+        patch_psycopg()
+
+
+def session_factory(url: str) -> sessionmaker:
+    return sessionmaker(engine_for(url), expire_on_commit=False)
+
+
+class Database(DependencyProvider):
+    """`self.db` in a worker: a session of the service's own database."""
+
+    def setup(self):
+        url = self.container.config.get("DATABASE_URL") or config.database_url(
+            self.container.service_name
+        )
+        self.url = url
+        self.Session = session_factory(url)
+        self.sessions: dict = {}
+
+    def get_dependency(self, worker_ctx) -> Session:
+        session = self.Session()
+        self.sessions[worker_ctx] = session
+        return session
+
+    def worker_teardown(self, worker_ctx):
+        session = self.sessions.pop(worker_ctx, None)
+        if session is not None:
+            session.close()

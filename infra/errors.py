@@ -1,0 +1,62 @@
+"""Errors a service raises that cross RPC as themselves, so the gateway can map them to HTTP.
+
+Registered with nameko's `deserialize_to_instance`: the caller gets the same class back, with
+the same arguments, instead of a generic `RemoteError`. Arguments must be JSON-serializable.
+"""
+
+from marshmallow import Schema
+from marshmallow import ValidationError as SchemaError
+from nameko.exceptions import deserialize_to_instance
+
+
+class ServiceError(Exception):
+    status = 500
+    title = "Service error"
+
+    def __init__(self, detail: str = "", errors: dict | None = None):
+        super().__init__(detail, errors)
+        self.detail = detail
+        self.errors = errors
+
+
+@deserialize_to_instance
+class NotFound(ServiceError):
+    status = 404
+    title = "Not found"
+
+
+@deserialize_to_instance
+class ValidationFailed(ServiceError):
+    """`errors` maps each bad field to a list of messages, as marshmallow does."""
+
+    status = 422
+    title = "Validation failed"
+
+
+@deserialize_to_instance
+class Conflict(ServiceError):
+    status = 409
+    title = "Conflict"
+
+
+@deserialize_to_instance
+class Forbidden(ServiceError):
+    status = 403
+    title = "Forbidden"
+
+
+@deserialize_to_instance
+class PreconditionFailed(ServiceError):
+    """The record changed since the caller read it (a stale `If-Match`)."""
+
+    status = 412
+    title = "Precondition failed"
+
+
+def load(schema: Schema, data, **kwargs) -> dict:
+    """`schema.load`, with marshmallow's errors raised as `ValidationFailed` (422)."""
+    try:
+        return schema.load(data if data is not None else {}, **kwargs)
+    except SchemaError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise ValidationFailed("The request has invalid fields.", messages) from None

@@ -1,0 +1,179 @@
+"""The transactional outbox, kept as the service's event log.
+
+`record()` writes an event's CloudEvents envelope in the same transaction as the change it
+describes, numbered by a per-service counter row: the counter's row lock serializes writers, so
+sequences are gapless and follow commit order. The relay publishes what a session recorded right
+after that session commits; a timer sweeps what is left (the broker was down, the process died).
+"""
+
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from nameko.amqp.publish import Publisher
+from nameko.extensions import DependencyProvider
+from nameko.standalone.events import get_event_exchange
+from sqlalchemy import JSON, Integer, String, event, func, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from infra import metrics
+from infra.db import Base, Database, UTCDateTime, is_sqlite, utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING_KEY = "outbox_pending"
+MAX_EVENTS_PER_CALL = 1000
+SWEEP_GRACE = timedelta(seconds=2)  # leave the fast path time to publish first
+
+
+class OutboxEvent(Base):
+    __tablename__ = "outbox_events"
+
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(100))
+    time: Mapped[datetime] = mapped_column(UTCDateTime)
+    envelope: Mapped[dict] = mapped_column(JSON)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class EventCounter(Base):
+    """One row: the last sequence number handed out by this service."""
+
+    __tablename__ = "event_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def record(session: Session, source: str, type: str, data: dict, actor: dict) -> dict:
+    """Add an event to the outbox in the session's transaction; returns its envelope."""
+    sequence = session.execute(
+        update(EventCounter)
+        .where(EventCounter.id == 1)
+        .values(last_sequence=EventCounter.last_sequence + 1)
+        .returning(EventCounter.last_sequence)
+    ).scalar_one()
+    moment = utcnow()
+    envelope = {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": f"crm/{source}",
+        "type": type,
+        "time": iso(moment),
+        "datacontenttype": "application/json",
+        "sequence": sequence,
+        "actor": actor,
+        "data": data,
+    }
+    session.add(
+        OutboxEvent(sequence=sequence, id=envelope["id"], type=type, time=moment, envelope=envelope)
+    )
+    session.info.setdefault(PENDING_KEY, []).append(envelope)
+    return envelope
+
+
+def events_since(session: Session, sequence: int, limit: int = 100) -> list[dict]:
+    limit = max(1, min(int(limit), MAX_EVENTS_PER_CALL))
+    rows = session.scalars(
+        select(OutboxEvent.envelope)
+        .where(OutboxEvent.sequence > sequence)
+        .order_by(OutboxEvent.sequence)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+class Relay:
+    """Publishes envelopes to `<service>.events` (routing key: the event type), nameko's own
+    event exchange, so nameko `@event_handler`s and plain AMQP clients both receive them."""
+
+    def __init__(self, service_name: str, amqp_uri: str, Session, config: dict):
+        self.service_name = service_name
+        self.Session = Session
+        self.exchange = get_event_exchange(service_name, config)
+        # No retries: a failed publish is left to the sweep rather than holding up the worker.
+        self.publisher = Publisher(amqp_uri, use_confirms=True, retry=False)
+
+    def publish(self, envelopes: list[dict]) -> int:
+        """Publish in order and mark published; stops at the first failure. Returns the count."""
+        published = []
+        try:
+            for envelope in envelopes:
+                self.publisher.publish(
+                    envelope,
+                    exchange=self.exchange,
+                    routing_key=envelope["type"],
+                    declare=[self.exchange],
+                    message_id=envelope["id"],
+                )
+                published.append(envelope["sequence"])
+                metrics.EVENTS_PUBLISHED.labels(self.service_name, envelope["type"]).inc()
+        except Exception as exc:  # the broker is unreachable or refused: the sweep retries
+            log.warning("event publish failed, left in the outbox for the sweep: %s", exc)
+        if published:
+            self._mark_published(published)
+        return len(published)
+
+    def _mark_published(self, sequences: list[int]) -> None:
+        with self.Session.begin() as session:
+            session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.sequence.in_(sequences))
+                .values(published_at=utcnow())
+            )
+
+    def sweep(self, batch: int = 500) -> int:
+        """Publish events still unpublished after the grace period; returns how many."""
+        with self.Session() as session:
+            query = (
+                select(OutboxEvent.envelope)
+                .where(OutboxEvent.published_at.is_(None), OutboxEvent.time < utcnow() - SWEEP_GRACE)
+                .order_by(OutboxEvent.sequence)
+                .limit(batch)
+            )
+            if not is_sqlite(str(session.get_bind().url)):
+                query = query.with_for_update(skip_locked=True)
+            envelopes = list(session.scalars(query))
+            session.rollback()  # release the read; rows are marked in their own transaction
+        count = self.publish(envelopes) if envelopes else 0
+        self.update_backlog()
+        return count
+
+    def update_backlog(self) -> None:
+        with self.Session() as session:
+            pending = session.scalar(
+                select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+            )
+        metrics.OUTBOX_BACKLOG.labels(self.service_name).set(pending)
+
+
+class EventRelay(DependencyProvider):
+    """`self.relay` in a worker. Publishes the events a `Database` session recorded as soon as
+    that session commits, in the committing worker, before the RPC reply goes out."""
+
+    def start(self):
+        # In start(), not setup(): nameko sets extensions up in no fixed order.
+        database = next(d for d in self.container.dependencies if isinstance(d, Database))
+        config = self.container.config
+        self.relay = Relay(
+            self.container.service_name, config["AMQP_URI"], database.Session, config
+        )
+        event.listen(database.Session, "after_commit", self._publish_committed)
+        event.listen(database.Session, "after_rollback", self._forget_rolled_back)
+
+    def _publish_committed(self, session: Session) -> None:
+        envelopes = session.info.pop(PENDING_KEY, None)
+        if envelopes:
+            self.relay.publish(envelopes)
+
+    @staticmethod
+    def _forget_rolled_back(session: Session) -> None:
+        session.info.pop(PENDING_KEY, None)
+
+    def get_dependency(self, worker_ctx) -> Relay:
+        return self.relay

@@ -1,0 +1,44 @@
+"""What every CRM service has: its database, the outbox relay, the caller, metrics, and the RPC
+methods and timer that make its event log readable and reliably published."""
+
+from nameko.rpc import rpc as nameko_rpc
+from nameko.timer import timer
+from sqlalchemy import text
+
+from infra import config, outbox
+from infra.context import Caller
+from infra.db import Database
+from infra.errors import ServiceError
+from infra.metrics import Metrics
+from infra.outbox import EventRelay
+
+SWEEP_INTERVAL = float(config.env("CRM_OUTBOX_SWEEP_SECONDS", "5"))
+
+# An RPC entrypoint whose ServiceErrors (not found, validation, ...) are answers to the caller,
+# logged as warnings, not as crashes with a traceback.
+rpc = nameko_rpc(expected_exceptions=(ServiceError,))
+
+
+class CrmService:
+    """Base class of a nameko service. Subclasses set `name` and add their own entrypoints."""
+
+    name: str
+
+    db = Database()
+    relay = EventRelay()
+    caller = Caller()
+    metrics = Metrics()
+
+    @rpc
+    def events_since(self, sequence: int, limit: int = 100) -> list[dict]:
+        """This service's events with a sequence above `sequence`, oldest first."""
+        return outbox.events_since(self.db, int(sequence), int(limit))
+
+    @rpc
+    def health(self) -> dict:
+        self.db.execute(text("SELECT 1"))
+        return {"service": self.name, "status": "ok"}
+
+    @timer(interval=SWEEP_INTERVAL)
+    def publish_pending_events(self) -> None:
+        self.relay.sweep()

@@ -1,0 +1,139 @@
+"""Pytest fixtures every service's tests use: the real broker and real databases.
+
+- `amqp_uri`: a RabbitMQ vhost of its own for the test session (made with rabbitmqctl), so tests
+  never meet the queues of a suite running on the same machine.
+- `database_url(component, backend)`: a migrated database, SQLite file or PostgreSQL database.
+- `backend`: parametrizes a test over SQLite and PostgreSQL.
+- `db_session`: a session whose work is rolled back after the test, for unit tests.
+- `start_service`: a service container against the test broker and a migrated database.
+"""
+
+import contextlib
+import subprocess
+import uuid
+
+import psycopg2
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from infra import config
+from infra.db import engine_for, is_sqlite
+from infra.migrations import upgrade
+
+BACKENDS = ("sqlite", "postgresql")
+POSTGRES_ADMIN_DSN = config.env("CRM_TEST_POSTGRES_DSN", "host=127.0.0.1 user=postgres dbname=postgres")
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def amqp_uri():
+    vhost = f"crm-test-{uuid.uuid4().hex[:8]}"
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    rabbitmqctl("delete_vhost", vhost)
+
+
+@contextlib.contextmanager
+def postgres_database():
+    name = f"crm_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(POSTGRES_ADMIN_DSN)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    finally:
+        engine_for.cache_clear()
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """`database_url(component, backend)`: a database migrated to head, one per pair a session."""
+    made: dict = {}
+    stack = contextlib.ExitStack()
+
+    def make(component: str, backend: str = "sqlite") -> str:
+        if (component, backend) not in made:
+            if backend == "sqlite":
+                url = f"sqlite:///{tmp_path_factory.mktemp(component)}/{component}.db"
+            else:
+                url = stack.enter_context(postgres_database())
+            upgrade(component, url)
+            made[component, backend] = url
+        return made[component, backend]
+
+    with stack:
+        yield make
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+def empty_tables(url: str, keep: tuple[str, ...] = ("alembic_version", "event_counter")) -> None:
+    """Delete every row a test wrote, children first."""
+    engine = engine_for(url)
+    from sqlalchemy import MetaData
+
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            if table.name not in keep:
+                connection.execute(table.delete())
+        if "event_counter" in metadata.tables:
+            connection.execute(text("UPDATE event_counter SET last_sequence = 0"))
+
+
+@pytest.fixture
+def db_session_for(database_url):
+    """`db_session_for(component, backend)`: a session whose commits are rolled back at the end."""
+    opened = []
+
+    def make(component: str, backend: str = "sqlite") -> Session:
+        engine = engine_for(database_url(component, backend))
+        connection = engine.connect()
+        transaction = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint",
+                          expire_on_commit=False)
+        opened.append((session, transaction, connection))
+        return session
+
+    yield make
+    for session, transaction, connection in opened:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def start_service(amqp_uri, database_url, container_factory):
+    """`start_service(ServiceClass, backend, **config)`: a started container with a clean
+    database; its rows are deleted when the test ends."""
+    used, containers = [], []
+
+    def start(service_cls, backend: str = "sqlite", **overrides):
+        url = database_url(service_cls.name, backend)
+        used.append(url)
+        container = container_factory(
+            service_cls, {"AMQP_URI": amqp_uri, "DATABASE_URL": url, **overrides}
+        )
+        container.start()
+        containers.append(container)
+        return container
+
+    yield start
+    for container in containers:
+        container.kill()
+    for url in used:
+        empty_tables(url)
+
+
+__all__ = ["BACKENDS", "empty_tables", "is_sqlite"]

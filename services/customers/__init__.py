@@ -1,0 +1,1 @@
+"""The customers service: accounts (companies) and contacts (people)."""
