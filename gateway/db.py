@@ -32,8 +32,14 @@ def ensure_admin(app: Flask, hash_password) -> None:
         if db.scalar(select(User.id).limit(1)) is not None:
             return
         email = app.config["ADMIN_EMAIL"].strip().lower()
-        db.add(User(email=email, name="Administrator", role="admin",
-                    password_hash=hash_password(app.config["ADMIN_PASSWORD"])))
+        db.add(
+            User(
+                email=email,
+                name="Administrator",
+                role="admin",
+                password_hash=hash_password(app.config["ADMIN_PASSWORD"]),
+            )
+        )
         try:
             db.commit()
         except IntegrityError:  # another worker created it at the same moment

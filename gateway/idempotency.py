@@ -22,7 +22,9 @@ REPLAYED_HEADERS = ("ETag", "Location", "Content-Type")
 
 
 def _fingerprint() -> str:
-    return hashlib.sha256(request.method.encode() + request.path.encode() + request.get_data()).hexdigest()
+    return hashlib.sha256(
+        request.method.encode() + request.path.encode() + request.get_data()
+    ).hexdigest()
 
 
 def idempotent(view):
@@ -32,7 +34,9 @@ def idempotent(view):
         if not key:
             return view(*args, **kwargs)
         if len(key) > 255:
-            raise ValidationFailed("Idempotency-Key is too long.", {HEADER: ["At most 255 characters."]})
+            raise ValidationFailed(
+                "Idempotency-Key is too long.", {HEADER: ["At most 255 characters."]}
+            )
         principal = current_actor().user_id or "anonymous"
         replay = _claim(principal, key, _fingerprint())
         if replay is not None:

@@ -17,7 +17,8 @@ from prometheus_client import (
 )
 
 REQUEST_LATENCY = Histogram(
-    "crm_http_request_duration_seconds", "Time the gateway took to answer, by route and status.",
+    "crm_http_request_duration_seconds",
+    "Time the gateway took to answer, by route and status.",
     ["route", "method", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )

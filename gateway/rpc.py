@@ -47,7 +47,9 @@ class RpcClient:
             standalone = self._standalone()
             standalone._worker_ctx.data[CONTEXT_KEY] = (actor or Actor(via="api")).as_dict()
             proxy = ServiceProxy(
-                standalone._worker_ctx, service, standalone._reply_listener,
+                standalone._worker_ctx,
+                service,
+                standalone._reply_listener,
                 # A request nobody took within the timeout expires instead of running later,
                 # after the caller was already told the service was unavailable.
                 expiration=int(self.timeout * 1000),

@@ -21,7 +21,9 @@ class Token(Schema):
 class UserCreate(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=320))
     name = fields.String(validate=validate.Length(max=200))
-    password = fields.String(required=True, validate=validate.Length(min=10, max=1000), load_only=True)
+    password = fields.String(
+        required=True, validate=validate.Length(min=10, max=1000), load_only=True
+    )
     role = role
 
 
@@ -67,6 +69,7 @@ class Page(Schema):
 
 def page_of(item_schema: type[Schema]) -> type[Schema]:
     return type(
-        f"{item_schema.__name__.removesuffix('Read')}Page", (Page,),
+        f"{item_schema.__name__.removesuffix('Read')}Page",
+        (Page,),
         {"items": fields.List(fields.Nested(item_schema))},
     )

@@ -56,7 +56,10 @@ def issue_token(user: User) -> dict:
     ttl = current_app.config["TOKEN_TTL"]
     now = datetime.now(UTC)
     claims = {
-        "sub": str(user.id), "role": user.role, "iat": now, "exp": now + timedelta(seconds=ttl),
+        "sub": str(user.id),
+        "role": user.role,
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl),
         "iss": "crm",
     }
     token = jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm=ALGORITHM)
@@ -76,7 +79,10 @@ def _digest(secret: str) -> str:
 def _actor_from_token(token: str) -> Actor:
     try:
         claims = jwt.decode(
-            token, current_app.config["SECRET_KEY"], algorithms=[ALGORITHM], issuer="crm",
+            token,
+            current_app.config["SECRET_KEY"],
+            algorithms=[ALGORITHM],
+            issuer="crm",
             options={"require": ["exp", "sub", "role"]},
         )
     except jwt.ExpiredSignatureError:
@@ -92,7 +98,11 @@ def _actor_from_api_key(key: str) -> Actor:
     except ValueError:
         raise Unauthorized("The API key is not valid.") from None
     found = session().scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-    if found is None or found.revoked_at or not hmac.compare_digest(found.secret_hash, _digest(secret)):
+    if (
+        found is None
+        or found.revoked_at
+        or not hmac.compare_digest(found.secret_hash, _digest(secret))
+    ):
         raise Unauthorized("The API key is not valid.")
     return Actor(user_id=str(found.created_by), roles=[found.role], via=f"api_key:{found.name}")
 

@@ -62,7 +62,9 @@ def apply_in_order(
         if sequence <= current.last_sequence:
             continue
         if sequence != current.last_sequence + 1:
-            raise LookupError(f"{source}: expected sequence {current.last_sequence + 1}, got {sequence}")
+            raise LookupError(
+                f"{source}: expected sequence {current.last_sequence + 1}, got {sequence}"
+            )
         handler = handlers.get(envelope["type"])
         if handler is not None:
             handler(session, envelope)

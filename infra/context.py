@@ -23,6 +23,7 @@ class Caller(DependencyProvider):
     def get_dependency(self, worker_ctx) -> Actor:
         data = worker_ctx.data.get(CONTEXT_KEY) or {}
         return Actor(
-            user_id=data.get("user_id"), roles=list(data.get("roles") or []),
+            user_id=data.get("user_id"),
+            roles=list(data.get("roles") or []),
             via=data.get("via", "system"),
         )

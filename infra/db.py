@@ -60,8 +60,9 @@ def _sqlite_engine(url: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    # `timeout` is SQLite's busy wait for a lock another process holds.
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    # `timeout` is SQLite's busy wait for a lock held by another process. It blocks the whole
+    # process (green threads too), so it stays short.
+    engine = create_engine(url, connect_args={"timeout": 5, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record):
@@ -69,11 +70,13 @@ def _sqlite_engine(url: str) -> Engine:
         for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL"):
             dbapi_connection.execute(f"PRAGMA {pragma}")
 
-    # Take the write lock when a transaction starts, so two processes never both read and
-    # then fail to upgrade to a write (SQLITE_BUSY); SQLite allows one writer at a time anyway.
+    # A deferred BEGIN: with WAL, a reading transaction takes no lock a writer waits for. That
+    # matters under eventlet: nameko replies before a worker's session is closed, so a reader's
+    # transaction stays open while its green thread yields. A writer never yields between its
+    # first write and its commit, so in one process writers never wait on each other either.
     @event.listens_for(engine, "begin")
     def _begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN")
 
     return engine
 

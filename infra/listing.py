@@ -22,7 +22,8 @@ def parse_sort(sort: str, allowed: dict[str, ColumnElement]) -> tuple[str, bool]
     name, descending = (sort[1:], True) if sort.startswith("-") else (sort, False)
     if name not in allowed:
         raise ValidationFailed(
-            f"Cannot sort by {name!r}.", {"sort": [f"Must be one of: {', '.join(sorted(allowed))}."]}
+            f"Cannot sort by {name!r}.",
+            {"sort": [f"Must be one of: {', '.join(sorted(allowed))}."]},
         )
     return name, descending
 
@@ -41,7 +42,9 @@ def _decode(cursor: str):
             value = datetime.fromisoformat(value["dt"])
         return value, row_id
     except (ValueError, TypeError, KeyError) as exc:
-        raise ValidationFailed("Bad cursor.", {"cursor": ["Not a cursor this API issued."]}) from exc
+        raise ValidationFailed(
+            "Bad cursor.", {"cursor": ["Not a cursor this API issued."]}
+        ) from exc
 
 
 def page(

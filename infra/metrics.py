@@ -12,19 +12,19 @@ RPC_LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 RPC_ERRORS = Counter(
-    "crm_rpc_errors_total", "Entrypoint calls that raised, by method and error.",
+    "crm_rpc_errors_total",
+    "Entrypoint calls that raised, by method and error.",
     ["service", "method", "error"],
 )
 EVENTS_PUBLISHED = Counter(
     "crm_events_published_total", "Events published to the broker.", ["service", "type"]
 )
 EVENTS_CONSUMED = Counter(
-    "crm_events_consumed_total", "Events applied by a consumer (duplicates excluded).",
+    "crm_events_consumed_total",
+    "Events applied by a consumer (duplicates excluded).",
     ["service", "source", "type"],
 )
-OUTBOX_BACKLOG = Gauge(
-    "crm_outbox_backlog", "Events committed but not yet published.", ["service"]
-)
+OUTBOX_BACKLOG = Gauge("crm_outbox_backlog", "Events committed but not yet published.", ["service"])
 
 _servers: dict[int, object] = {}
 

@@ -24,7 +24,9 @@ def alembic_config(component: str, url: str | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", script_location(component))
     # Alembic's option parser reads `%` as interpolation; escaped passwords contain it.
-    cfg.set_main_option("sqlalchemy.url", (url or config.database_url(component)).replace("%", "%%"))
+    cfg.set_main_option(
+        "sqlalchemy.url", (url or config.database_url(component)).replace("%", "%%")
+    )
     return cfg
 
 

@@ -132,7 +132,9 @@ class Relay:
         with self.Session() as session:
             query = (
                 select(OutboxEvent.envelope)
-                .where(OutboxEvent.published_at.is_(None), OutboxEvent.time < utcnow() - SWEEP_GRACE)
+                .where(
+                    OutboxEvent.published_at.is_(None), OutboxEvent.time < utcnow() - SWEEP_GRACE
+                )
                 .order_by(OutboxEvent.sequence)
                 .limit(batch)
             )
@@ -147,7 +149,9 @@ class Relay:
     def update_backlog(self) -> None:
         with self.Session() as session:
             pending = session.scalar(
-                select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(OutboxEvent.published_at.is_(None))
             )
         metrics.OUTBOX_BACKLOG.labels(self.service_name).set(pending)
 

@@ -20,15 +20,20 @@ def broker_error(uri: str) -> str | None:
 def where_things_are() -> str:
     gateway = "http://" + config.env("CRM_GATEWAY_BIND", "127.0.0.1:8000")
     email = config.env("CRM_ADMIN_EMAIL", "admin@example.com")
-    return "\n".join([
-        f"CRM gateway     {gateway}  (Ctrl-C stops everything)",
-        f"API docs        {gateway}/api/v1/docs   OpenAPI: {gateway}/api/v1/openapi.json",
-        f"Log in          POST {gateway}/api/v1/auth/token  as {email}",
-        f"Health          {gateway}/healthz  {gateway}/readyz  metrics: {gateway}/metrics",
-        f"Broker          {config.amqp_uri()}",
-        *(f"Database        {c}: {config.database_url(c)}" for c in (*config.SERVICES, "gateway")),
-        "Service metrics http://127.0.0.1:9100/metrics (customers; next instances 9101, ...)",
-    ])
+    return "\n".join(
+        [
+            f"CRM gateway     {gateway}  (Ctrl-C stops everything)",
+            f"API docs        {gateway}/api/v1/docs   OpenAPI: {gateway}/api/v1/openapi.json",
+            f"Log in          POST {gateway}/api/v1/auth/token  as {email}",
+            f"Health          {gateway}/healthz  {gateway}/readyz  metrics: {gateway}/metrics",
+            f"Broker          {config.amqp_uri()}",
+            *(
+                f"Database        {c}: {config.database_url(c)}"
+                for c in (*config.SERVICES, "gateway")
+            ),
+            "Service metrics http://127.0.0.1:9100/metrics (customers; next instances 9101, ...)",
+        ]
+    )
 
 
 def main() -> int:

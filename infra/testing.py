@@ -14,15 +14,18 @@ import uuid
 
 import psycopg2
 import pytest
-from sqlalchemy import text
+from nameko.containers import ServiceContainer
+from sqlalchemy import MetaData, text
 from sqlalchemy.orm import Session
 
 from infra import config
-from infra.db import engine_for, is_sqlite
+from infra.db import engine_for
 from infra.migrations import upgrade
 
 BACKENDS = ("sqlite", "postgresql")
-POSTGRES_ADMIN_DSN = config.env("CRM_TEST_POSTGRES_DSN", "host=127.0.0.1 user=postgres dbname=postgres")
+POSTGRES_ADMIN_DSN = config.env(
+    "CRM_TEST_POSTGRES_DSN", "host=127.0.0.1 user=postgres dbname=postgres"
+)
 
 
 def rabbitmqctl(*args: str) -> None:
@@ -72,16 +75,15 @@ def database_url(tmp_path_factory):
         yield make
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(scope="module", params=BACKENDS)
 def backend(request) -> str:
+    """Runs a test module once on SQLite and once on PostgreSQL."""
     return request.param
 
 
 def empty_tables(url: str, keep: tuple[str, ...] = ("alembic_version", "event_counter")) -> None:
     """Delete every row a test wrote, children first."""
     engine = engine_for(url)
-    from sqlalchemy import MetaData
-
     metadata = MetaData()
     metadata.reflect(engine)
     with engine.begin() as connection:
@@ -101,8 +103,9 @@ def db_session_for(database_url):
         engine = engine_for(database_url(component, backend))
         connection = engine.connect()
         transaction = connection.begin()
-        session = Session(bind=connection, join_transaction_mode="create_savepoint",
-                          expire_on_commit=False)
+        session = Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
         opened.append((session, transaction, connection))
         return session
 
@@ -113,27 +116,40 @@ def db_session_for(database_url):
         connection.close()
 
 
-@pytest.fixture
-def start_service(amqp_uri, database_url, container_factory):
-    """`start_service(ServiceClass, backend, **config)`: a started container with a clean
-    database; its rows are deleted when the test ends."""
-    used, containers = [], []
+@pytest.fixture(scope="module")
+def running_services(amqp_uri, database_url):
+    """Containers kept running for a whole test module: stopping one takes about a second
+    (kombu's consumer loop looks for the stop signal once a second)."""
+    containers: dict = {}
 
-    def start(service_cls, backend: str = "sqlite", **overrides):
-        url = database_url(service_cls.name, backend)
-        used.append(url)
-        container = container_factory(
-            service_cls, {"AMQP_URI": amqp_uri, "DATABASE_URL": url, **overrides}
-        )
-        container.start()
-        containers.append(container)
+    def start(service_cls, backend: str, **overrides) -> ServiceContainer:
+        key = (service_cls, backend, tuple(sorted(overrides.items())))
+        container = containers.get(key)
+        if container is None or container._died.ready():
+            url = database_url(service_cls.name, backend)
+            config = {"AMQP_URI": amqp_uri, "DATABASE_URL": url, **overrides}
+            container = containers[key] = ServiceContainer(service_cls, config)
+            container.start()
         return container
 
     yield start
-    for container in containers:
+    for container in containers.values():
         container.kill()
+
+
+@pytest.fixture
+def start_service(running_services, database_url):
+    """`start_service(ServiceClass, backend, **config)`: a running container of the service
+    with an empty database; the rows a test writes are deleted when it ends."""
+    used = []
+
+    def start(service_cls, backend: str = "sqlite", **overrides) -> ServiceContainer:
+        used.append(database_url(service_cls.name, backend))
+        return running_services(service_cls, backend, **overrides)
+
+    yield start
     for url in used:
         empty_tables(url)
 
 
-__all__ = ["BACKENDS", "empty_tables", "is_sqlite"]
+__all__ = ["BACKENDS", "empty_tables"]

@@ -7,7 +7,14 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.db import session
 from gateway.models import ApiKey, User
-from gateway.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, UserCreate, UserRead, UserUpdate
+from gateway.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
 from gateway.security import ADMINS, allow, current_actor, hash_password, new_api_key
 from infra.db import utcnow
 from infra.errors import Conflict, NotFound, ValidationFailed
@@ -40,7 +47,9 @@ class Users(MethodView):
         """Create a user with a role."""
         db = session()
         user = User(
-            email=data["email"].strip().lower(), name=data.get("name"), role=data["role"],
+            email=data["email"].strip().lower(),
+            name=data.get("name"),
+            role=data["role"],
             password_hash=hash_password(data["password"]),
         )
         db.add(user)
@@ -96,12 +105,16 @@ class ApiKeys(MethodView):
         """Create an API key for an integration, with the role it acts as."""
         prefix, key, digest = new_api_key()
         api_key = ApiKey(
-            name=data["name"], role=data["role"], prefix=prefix, secret_hash=digest,
+            name=data["name"],
+            role=data["role"],
+            prefix=prefix,
+            secret_hash=digest,
             created_by=uuid.UUID(current_actor().user_id),
         )
         session().add(api_key)
         session().commit()
-        return {**ApiKeyRead().dump(api_key), "key": key}
+        api_key.key = key  # shown this once; only its hash is stored
+        return api_key
 
 
 @blp.route("/api-keys/<key_id>")

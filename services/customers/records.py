@@ -62,7 +62,9 @@ def flush(session: Session, record: Record) -> None:
 
 def filtered(query: Select, model: type[Record], params: dict, search_columns: list) -> Select:
     if "q" in params:
-        pattern = "%" + params["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = (
+            "%" + params["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
         query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in search_columns)))
     if "created_after" in params:
         query = query.where(model.created_at >= params["created_after"])
@@ -73,8 +75,13 @@ def filtered(query: Select, model: type[Record], params: dict, search_columns: l
 
 def list_page(session: Session, query: Select, model: type[Record], params: dict, sortable: dict):
     return listing.page(
-        session, query, sort=params["sort"], allowed=sortable, id_column=model.id,
-        limit=params["limit"], cursor=params.get("cursor"),
+        session,
+        query,
+        sort=params["sort"],
+        allowed=sortable,
+        id_column=model.id,
+        limit=params["limit"],
+        cursor=params.get("cursor"),
     )
 
 

@@ -67,8 +67,12 @@ class ContactRead(Schema):
 
 
 class ListQuery(Schema):
-    q = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "Search text."})
-    sort = fields.String(load_default="-created_at", metadata={"description": "Field, `-` for descending."})
+    q = fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"description": "Search text."}
+    )
+    sort = fields.String(
+        load_default="-created_at", metadata={"description": "Field, `-` for descending."}
+    )
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
     cursor = fields.String(metadata={"description": "`next_cursor` of the previous page."})
     created_after = fields.AwareDateTime(default_timezone=UTC)

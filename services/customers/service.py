@@ -43,8 +43,11 @@ class CustomersService(CrmService):
     @rpc
     def update_account(self, account_id: str, changes: dict, expected_version=None) -> dict:
         account = accounts.update(
-            session=self.db, account_id=account_id, changes=load(AccountUpdate(), changes),
-            expected_version=expected_version, actor=self.caller,
+            session=self.db,
+            account_id=account_id,
+            changes=load(AccountUpdate(), changes),
+            expected_version=expected_version,
+            actor=self.caller,
         )
         self.db.commit()
         return AccountRead().dump(account)
@@ -52,7 +55,9 @@ class CustomersService(CrmService):
     @rpc
     def delete_account(self, account_id: str, expected_version=None) -> None:
         accounts.delete(
-            session=self.db, account_id=account_id, expected_version=expected_version,
+            session=self.db,
+            account_id=account_id,
+            expected_version=expected_version,
             actor=self.caller,
         )
         self.db.commit()
@@ -77,8 +82,11 @@ class CustomersService(CrmService):
     @rpc
     def update_contact(self, contact_id: str, changes: dict, expected_version=None) -> dict:
         contact = contacts.update(
-            session=self.db, contact_id=contact_id, changes=load(ContactUpdate(), changes),
-            expected_version=expected_version, actor=self.caller,
+            session=self.db,
+            contact_id=contact_id,
+            changes=load(ContactUpdate(), changes),
+            expected_version=expected_version,
+            actor=self.caller,
         )
         self.db.commit()
         return ContactRead().dump(contact)
@@ -86,7 +94,9 @@ class CustomersService(CrmService):
     @rpc
     def delete_contact(self, contact_id: str, expected_version=None) -> None:
         contacts.delete(
-            session=self.db, contact_id=contact_id, expected_version=expected_version,
+            session=self.db,
+            contact_id=contact_id,
+            expected_version=expected_version,
             actor=self.caller,
         )
         self.db.commit()

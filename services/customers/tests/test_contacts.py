@@ -16,8 +16,14 @@ def events(session) -> list[dict]:
 
 
 def test_create_returns_the_record_and_records_its_event(service, session):
-    contact = service.create_contact({"first_name": "Ada", "last_name": "Lovelace",
-                                      "email": "ada@example.com", "title": "Analyst"})
+    contact = service.create_contact(
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "ada@example.com",
+            "title": "Analyst",
+        }
+    )
 
     assert contact["first_name"] == "Ada" and contact["version"] == 1
     assert contact["created_at"].endswith("+00:00")
@@ -51,7 +57,9 @@ def test_bad_input_is_refused_and_nothing_is_written(service, session, data, bad
 
 def test_an_account_that_does_not_exist_is_refused(service, session):
     with pytest.raises(ValidationFailed) as refused:
-        service.create_contact({"last_name": "Li", "account_id": "0b0e9a5c-64b4-4a51-8a5d-6c1f7c1f0000"})
+        service.create_contact(
+            {"last_name": "Li", "account_id": "0b0e9a5c-64b4-4a51-8a5d-6c1f7c1f0000"}
+        )
 
     assert list(refused.value.errors) == ["account_id"]
     assert count(session, Contact) == 0
@@ -144,8 +152,13 @@ def test_cursor_pages_cover_every_contact_once(service):
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"sort": "password"}, "sort"), ({"limit": 0}, "limit"), ({"limit": 10_000}, "limit"),
-     ({"cursor": "garbage"}, "cursor"), ({"created_after": "yesterday"}, "created_after")],
+    [
+        ({"sort": "password"}, "sort"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 10_000}, "limit"),
+        ({"cursor": "garbage"}, "cursor"),
+        ({"created_after": "yesterday"}, "created_after"),
+    ],
 )
 def test_bad_list_parameters_name_the_field(service, params, field):
     with pytest.raises(ValidationFailed) as refused:

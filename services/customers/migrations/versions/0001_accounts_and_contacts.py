@@ -45,8 +45,11 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(50), nullable=True),
         sa.Column("title", sa.String(200), nullable=True),
         sa.Column(
-            "account_id", sa.Uuid(), sa.ForeignKey("accounts.id", ondelete="SET NULL"),
-            nullable=True, index=True,
+            "account_id",
+            sa.Uuid(),
+            sa.ForeignKey("accounts.id", ondelete="SET NULL"),
+            nullable=True,
+            index=True,
         ),
     )
     op.create_index("ix_contacts_last_name_lower", "contacts", [sa.text("lower(last_name)")])
