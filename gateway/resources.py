@@ -18,7 +18,6 @@ from gateway.schemas import page_of
 from gateway.security import allow, current_actor
 from infra.errors import PreconditionFailed
 
-
 ETAG = {"ETag": {"schema": {"type": "string"}, "description": "The record's version."}}
 
 

@@ -4,6 +4,7 @@ Starting a proxy opens a connection and declares a reply queue, about 9 ms; a th
 proxy for its lifetime. A proxy is never used by two threads at once.
 """
 
+import contextlib
 import logging
 import threading
 
@@ -68,16 +69,15 @@ class RpcClient:
         if standalone is not None:
             with self._lock:
                 self._all.remove(standalone)
-            try:
-                standalone.stop()
-            except Exception:  # the connection is already broken; nothing left to close
-                pass
+            _stop_quietly(standalone)
 
     def close(self) -> None:
         with self._lock:
             proxies, self._all = self._all, []
         for standalone in proxies:
-            try:
-                standalone.stop()
-            except Exception:  # closing a dead connection
-                pass
+            _stop_quietly(standalone)
+
+
+def _stop_quietly(standalone: ClusterRpcProxy) -> None:
+    with contextlib.suppress(Exception):  # its connection may be broken already
+        standalone.stop()

@@ -6,11 +6,10 @@ call `self.db.commit()`; whatever a worker leaves uncommitted is rolled back at 
 """
 
 import functools
+from datetime import UTC, datetime
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
-from datetime import UTC, datetime
-
 from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
