@@ -28,7 +28,9 @@ def _http_error(error: HTTPException):
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
     if messages:  # webargs/flask-smorest validation: {"json": {"field": [...]}, "query": ...}
-        errors = {field: msgs for location in messages.values() for field, msgs in location.items()}
+        errors = {}
+        for location, found in messages.items():
+            errors.update(found if isinstance(found, dict) else {location: found})
         return problem(422, "Validation failed", "The request has invalid fields.", errors)
     response = problem(error.code or 500, error.name, error.description or "")
     for header, value in (data.get("headers") or {}).items():

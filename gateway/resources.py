@@ -105,5 +105,5 @@ def register(blp: Blueprint, resource: Resource) -> None:
             call(r.service, f"delete_{r.entity}", record_id, expected_version())
             return "", 204
 
-    blp.add_url_rule(r.path, view_func=Collection.as_view(f"{r.entity}_collection"))
-    blp.add_url_rule(f"{r.path}/<record_id>", view_func=Item.as_view(r.entity))
+    blp.add_url_rule(r.path, f"{r.entity}_collection", view_func=Collection)
+    blp.add_url_rule(f"{r.path}/<record_id>", r.entity, view_func=Item)

@@ -5,6 +5,8 @@ import time
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
+from infra import config
+
 RPC_LATENCY = Histogram(
     "crm_rpc_duration_seconds",
     "Time a service spent handling an RPC call, event or timer, by method.",
@@ -32,7 +34,7 @@ _servers: dict[int, object] = {}
 def serve(port: int) -> None:
     """Expose /metrics on `port` once per process (several containers may share a process)."""
     if port and port not in _servers:
-        _servers[port] = start_http_server(port, addr="127.0.0.1")
+        _servers[port] = start_http_server(port, addr=config.env("CRM_METRICS_ADDR", "127.0.0.1"))
 
 
 class Metrics(DependencyProvider):
