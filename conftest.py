@@ -4,7 +4,7 @@ import eventlet
 
 eventlet.monkey_patch()
 
-pytest_plugins = ["infra.testing"]
+pytest_plugins = ["infra.testing", "gateway.testing"]
 
 
 import pytest  # noqa: E402

@@ -115,15 +115,18 @@ class EventConsumer(DependencyProvider):
         )
 
     def backfill(self, source: str, after: int, until: int) -> list[dict]:
-        """The source's events after `after` up to `until`, from its `events_since` RPC."""
-        config_ = {"AMQP_URI": self.container.config["AMQP_URI"]}
-        events: list[dict] = []
-        with ClusterRpcProxy(config_, timeout=config.rpc_timeout()) as cluster:
-            service = cluster[source_service(source)]
-            while after < until:
-                page = service.events_since(after, min(1000, until - after))
-                if not page:
-                    break
-                events.extend(page)
-                after = page[-1]["sequence"]
-        return [e for e in events if e["sequence"] <= until]
+        return backfill(self.container.config["AMQP_URI"], source, after, until)
+
+
+def backfill(amqp_uri: str, source: str, after: int, until: int) -> list[dict]:
+    """The source's events after `after` up to `until`, from its `events_since` RPC."""
+    events: list[dict] = []
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=config.rpc_timeout()) as cluster:
+        service = cluster[source_service(source)]
+        while after < until:
+            page = service.events_since(after, min(1000, until - after))
+            if not page:
+                break
+            events.extend(page)
+            after = page[-1]["sequence"]
+    return [e for e in events if e["sequence"] <= until]

@@ -17,13 +17,16 @@ from sqlalchemy import JSON, Integer, String, event, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from infra import metrics
-from infra.db import Base, Database, UTCDateTime, is_sqlite, utcnow
+from infra.db import Base, Database, UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "outbox_pending"
 MAX_EVENTS_PER_CALL = 1000
 SWEEP_GRACE = timedelta(seconds=2)  # leave the fast path time to publish first
+# Fail fast when the broker is unreachable (nameko's default retries for about 5 s): the event
+# is safe in the outbox and the sweep publishes it later.
+FAIL_FAST = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
 class OutboxEvent(Base):
@@ -96,7 +99,6 @@ class Relay:
         self.service_name = service_name
         self.Session = Session
         self.exchange = get_event_exchange(service_name, config)
-        # No retries: a failed publish is left to the sweep rather than holding up the worker.
         self.publisher = Publisher(amqp_uri, use_confirms=True, retry=False)
 
     def publish(self, envelopes: list[dict]) -> int:
@@ -110,6 +112,7 @@ class Relay:
                     routing_key=envelope["type"],
                     declare=[self.exchange],
                     message_id=envelope["id"],
+                    transport_options=dict(FAIL_FAST),
                 )
                 published.append(envelope["sequence"])
                 metrics.EVENTS_PUBLISHED.labels(self.service_name, envelope["type"]).inc()
@@ -127,21 +130,20 @@ class Relay:
                 .values(published_at=utcnow())
             )
 
-    def sweep(self, batch: int = 500) -> int:
-        """Publish events still unpublished after the grace period; returns how many."""
+    def sweep(self, batch: int = 500, grace: timedelta = SWEEP_GRACE) -> int:
+        """Publish events still unpublished after the grace period; returns how many.
+
+        Two instances of a service may sweep the same event at once and both publish it: that
+        is the at-least-once half of the contract, and consumers apply an event only once."""
         with self.Session() as session:
-            query = (
-                select(OutboxEvent.envelope)
-                .where(
-                    OutboxEvent.published_at.is_(None), OutboxEvent.time < utcnow() - SWEEP_GRACE
+            envelopes = list(
+                session.scalars(
+                    select(OutboxEvent.envelope)
+                    .where(OutboxEvent.published_at.is_(None), OutboxEvent.time < utcnow() - grace)
+                    .order_by(OutboxEvent.sequence)
+                    .limit(batch)
                 )
-                .order_by(OutboxEvent.sequence)
-                .limit(batch)
             )
-            if not is_sqlite(str(session.get_bind().url)):
-                query = query.with_for_update(skip_locked=True)
-            envelopes = list(session.scalars(query))
-            session.rollback()  # release the read; rows are marked in their own transaction
         count = self.publish(envelopes) if envelopes else 0
         self.update_backlog()
         return count

@@ -5,7 +5,7 @@
 - `database_url(component, backend)`: a migrated database, SQLite file or PostgreSQL database.
 - `backend`: parametrizes a test over SQLite and PostgreSQL.
 - `db_session`: a session whose work is rolled back after the test, for unit tests.
-- `start_service`: a service container against the test broker and a migrated database.
+- `start_service`: a running service container against the test broker and a migrated database.
 """
 
 import contextlib
@@ -117,17 +117,20 @@ def db_session_for(database_url):
 
 
 @pytest.fixture(scope="module")
-def running_services(amqp_uri, database_url):
-    """Containers kept running for a whole test module: stopping one takes about a second
-    (kombu's consumer loop looks for the stop signal once a second)."""
+def running_services(amqp_uri, database_url, backend):
+    """Containers kept running for a whole test module and backend: stopping one takes about a
+    second (kombu's consumer loop looks for the stop signal once a second). Depending on
+    `backend` makes pytest stop them before the module's tests run on the other backend, so
+    two containers of one service never share its queue."""
     containers: dict = {}
 
-    def start(service_cls, backend: str, **overrides) -> ServiceContainer:
-        key = (service_cls, backend, tuple(sorted(overrides.items())))
+    def start(service_cls, **overrides) -> ServiceContainer:
+        key = (service_cls, tuple(sorted(overrides.items())))
         container = containers.get(key)
         if container is None or container._died.ready():
-            url = database_url(service_cls.name, backend)
-            config = {"AMQP_URI": amqp_uri, "DATABASE_URL": url, **overrides}
+            config = {"AMQP_URI": amqp_uri, **overrides}
+            if "DATABASE_URL" not in config:
+                config["DATABASE_URL"] = database_url(service_cls.name, backend)
             container = containers[key] = ServiceContainer(service_cls, config)
             container.start()
         return container
@@ -138,14 +141,14 @@ def running_services(amqp_uri, database_url):
 
 
 @pytest.fixture
-def start_service(running_services, database_url):
-    """`start_service(ServiceClass, backend, **config)`: a running container of the service
-    with an empty database; the rows a test writes are deleted when it ends."""
+def start_service(running_services, database_url, backend):
+    """`start_service(ServiceClass, **config)`: a running container of the service on the
+    module's backend, with an empty database; the rows a test writes are deleted at its end."""
     used = []
 
-    def start(service_cls, backend: str = "sqlite", **overrides) -> ServiceContainer:
-        used.append(database_url(service_cls.name, backend))
-        return running_services(service_cls, backend, **overrides)
+    def start(service_cls, **overrides) -> ServiceContainer:
+        used.append(overrides.get("DATABASE_URL") or database_url(service_cls.name, backend))
+        return running_services(service_cls, **overrides)
 
     yield start
     for url in used:

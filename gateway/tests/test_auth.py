@@ -1,6 +1,6 @@
 import pytest
 
-from gateway.tests.conftest import ADMIN
+from gateway.testing import ADMIN
 
 
 def test_login_returns_a_bearer_token(api):

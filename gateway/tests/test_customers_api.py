@@ -15,9 +15,18 @@ def contact_count(api) -> int:
 
 def test_create_read_update_delete_a_contact(api):
     account = api.post(ACCOUNTS, role="sales", json={"name": "Acme", "industry": "Retail"}).json
-    created = api.post(CONTACTS, role="sales", json={
-        "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
-        "phone": "+44 20 7946 0000", "title": "Analyst", "account_id": account["id"]})
+    created = api.post(
+        CONTACTS,
+        role="sales",
+        json={
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "ada@example.com",
+            "phone": "+44 20 7946 0000",
+            "title": "Analyst",
+            "account_id": account["id"],
+        },
+    )
     assert created.status_code == 201
     assert created.headers["ETag"] == '"1"'
     contact_url = created.headers["Location"]
@@ -27,8 +36,12 @@ def test_create_read_update_delete_a_contact(api):
     assert read.status_code == 200 and read.json["account_id"] == account["id"]
     assert read.headers["ETag"] == '"1"'
 
-    updated = api.patch(contact_url, role="sales", headers={"If-Match": read.headers["ETag"]},
-                        json={"title": "Chief Analyst"})
+    updated = api.patch(
+        contact_url,
+        role="sales",
+        headers={"If-Match": read.headers["ETag"]},
+        json={"title": "Chief Analyst"},
+    )
     assert updated.status_code == 200
     assert updated.json["title"] == "Chief Analyst" and updated.headers["ETag"] == '"2"'
 
@@ -39,9 +52,11 @@ def test_create_read_update_delete_a_contact(api):
 
 def test_list_search_filter_and_sort(api):
     acme = api.post(ACCOUNTS, json={"name": "Acme Trading"}).json
-    for body in ({"first_name": "伟", "last_name": "张", "email": "zhang.wei@example.cn"},
-                 {"first_name": "Ada", "last_name": "Lovelace", "account_id": acme["id"]},
-                 {"first_name": "Grace", "last_name": "Hopper", "email": "grace@navy.example"}):
+    for body in (
+        {"first_name": "伟", "last_name": "张", "email": "zhang.wei@example.cn"},
+        {"first_name": "Ada", "last_name": "Lovelace", "account_id": acme["id"]},
+        {"first_name": "Grace", "last_name": "Hopper", "email": "grace@navy.example"},
+    ):
         assert api.post(CONTACTS, json=body).status_code == 201
 
     def last_names(**query):
@@ -56,17 +71,21 @@ def test_list_search_filter_and_sort(api):
     assert last_names(sort="last_name") == ["Hopper", "Lovelace", "张"]
     assert last_names(sort="-last_name", limit=2) == ["张", "Lovelace"]
     page = api.get(CONTACTS, query_string={"sort": "last_name", "limit": 2}).json
-    rest = api.get(CONTACTS, query_string={"sort": "last_name", "limit": 2,
-                                           "cursor": page["next_cursor"]}).json
+    rest = api.get(
+        CONTACTS, query_string={"sort": "last_name", "limit": 2, "cursor": page["next_cursor"]}
+    ).json
     assert [c["last_name"] for c in rest["items"]] == ["张"] and rest["next_cursor"] is None
 
 
-@pytest.mark.parametrize(("body", "fields"), [
-    ({"first_name": "Ada", "email": "not-an-email"}, {"email"}),
-    ({"email": "nobody@example.com"}, {"first_name", "last_name"}),
-    ({"last_name": "Li", "favourite_colour": "red"}, {"favourite_colour"}),
-    ({"last_name": "Li", "account_id": "6c5ad0d4-3f3c-4c53-9f0e-000000000000"}, {"account_id"}),
-])
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"first_name": "Ada", "email": "not-an-email"}, {"email"}),
+        ({"email": "nobody@example.com"}, {"first_name", "last_name"}),
+        ({"last_name": "Li", "favourite_colour": "red"}, {"favourite_colour"}),
+        ({"last_name": "Li", "account_id": "6c5ad0d4-3f3c-4c53-9f0e-000000000000"}, {"account_id"}),
+    ],
+)
 def test_invalid_contacts_are_422_naming_each_field_and_write_nothing(api, body, fields):
     response = api.post(CONTACTS, json=body)
 
@@ -86,7 +105,9 @@ def test_an_account_without_a_name_is_422(api):
 def test_a_stale_if_match_is_412_and_writes_nothing(api):
     created = api.post(CONTACTS, json={"first_name": "Ada", "last_name": "Byron"})
     url, stale = created.headers["Location"], created.headers["ETag"]
-    assert api.patch(url, headers={"If-Match": stale}, json={"title": "Countess"}).status_code == 200
+    assert (
+        api.patch(url, headers={"If-Match": stale}, json={"title": "Countess"}).status_code == 200
+    )
 
     response = api.patch(url, headers={"If-Match": stale}, json={"last_name": "Lovelace"})
 
@@ -106,8 +127,10 @@ def test_an_invalid_patch_is_422_and_writes_nothing(api):
     assert api.get(url).json == {**api.get(url).json, "first_name": "Ada", "version": 1}
 
 
-@pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "1000"}, {"sort": "password"},
-                                   {"created_after": "last tuesday"}])
+@pytest.mark.parametrize(
+    "query",
+    [{"limit": "0"}, {"limit": "1000"}, {"sort": "password"}, {"created_after": "last tuesday"}],
+)
 def test_bad_list_queries_are_422(api, query):
     response = api.get(CONTACTS, query_string=query)
 
@@ -117,7 +140,12 @@ def test_bad_list_queries_are_422(api, query):
 
 def test_an_unknown_id_is_404(api):
     assert api.get(f"{CONTACTS}/not-a-uuid").status_code == 404
-    assert api.patch(f"{ACCOUNTS}/6c5ad0d4-3f3c-4c53-9f0e-000000000000", json={"name": "X"}).status_code == 404
+    assert (
+        api.patch(
+            f"{ACCOUNTS}/6c5ad0d4-3f3c-4c53-9f0e-000000000000", json={"name": "X"}
+        ).status_code
+        == 404
+    )
 
 
 def test_an_idempotency_key_makes_a_retried_create_create_nothing_twice(api):
@@ -142,7 +170,10 @@ def test_a_failed_create_releases_its_idempotency_key(api):
 
     fixed = api.post(CONTACTS, headers=headers, json={"last_name": "Fixed"})
     assert fixed.status_code == 201
-    assert api.post(CONTACTS, headers=headers, json={"last_name": "Fixed"}).json["id"] == fixed.json["id"]
+    assert (
+        api.post(CONTACTS, headers=headers, json={"last_name": "Fixed"}).json["id"]
+        == fixed.json["id"]
+    )
     assert contact_count(api) == 1
 
 
@@ -150,8 +181,13 @@ def test_the_openapi_document_describes_the_api(api):
     spec = api.client.get("/api/v1/openapi.json").json
 
     assert spec["openapi"].startswith("3.")
-    for path in ("/api/v1/contacts", "/api/v1/contacts/{record_id}", "/api/v1/accounts",
-                 "/api/v1/auth/token", "/api/v1/users"):
+    for path in (
+        "/api/v1/contacts",
+        "/api/v1/contacts/{record_id}",
+        "/api/v1/accounts",
+        "/api/v1/auth/token",
+        "/api/v1/users",
+    ):
         assert path in spec["paths"], path
     schemas = spec["components"]["schemas"]
     assert {"ContactCreate", "ContactRead", "AccountCreate", "Token"} <= set(schemas)
@@ -167,11 +203,16 @@ def test_health_readiness_and_metrics(api):
     api.get(CONTACTS)
 
     metrics = api.client.get("/metrics").get_data(as_text=True)
-    assert 'crm_http_request_duration_seconds_count{method="GET",route="/api/v1/contacts",status="200"}' in metrics
+    assert (
+        'crm_http_request_duration_seconds_count{method="GET",route="/api/v1/contacts",status="200"}'
+        in metrics
+    )
 
 
 def test_no_traceback_ever_reaches_a_client(api):
-    response = api.client.post("/api/v1/auth/token", data="{not json", content_type="application/json")
+    response = api.client.post(
+        "/api/v1/auth/token", data="{not json", content_type="application/json"
+    )
 
     assert response.status_code in (400, 422)
     assert response.mimetype == "application/problem+json"

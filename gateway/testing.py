@@ -1,14 +1,29 @@
+"""Pytest fixtures for tests through the gateway: every service running against the test
+broker, and `api`, the gateway's test client acting as a user of any role."""
+
+import importlib
+
 import pytest
 
 from gateway.app import create_app
+from infra import config
+from infra.service import CrmService
 from infra.testing import empty_tables
-from services.customers.service import CustomersService
 
 ADMIN = {"email": "admin@example.com", "password": "admin-password-for-tests"}
 
 
+def service_class(name: str) -> type[CrmService]:
+    module = importlib.import_module(f"services.{name}.service")
+    return next(
+        value
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, CrmService) and value is not CrmService
+    )
+
+
 class Api:
-    """The gateway's test client, with a helper to act as a user of a given role."""
+    """The gateway's test client; `api.post(path, role="sales", json=...)` acts as that role."""
 
     def __init__(self, client):
         self.client = client
@@ -17,25 +32,21 @@ class Api:
     def login(self, email: str, password: str):
         return self.client.post("/api/v1/auth/token", json={"email": email, "password": password})
 
-    def headers(self, role: str = "admin", **extra) -> dict:
+    def headers(self, role: str = "admin") -> dict:
         if role not in self.tokens:
+            email, password = ADMIN["email"], ADMIN["password"]
             if role != "admin":
-                email = f"{role}@example.com"
-                password = f"{role}-password-123"
+                email, password = f"{role}@example.com", f"{role}-password-123"
                 created = self.client.post(
                     "/api/v1/users",
                     headers=self.headers("admin"),
                     json={"email": email, "password": password, "role": role},
                 )
                 assert created.status_code == 201, created.json
-            else:
-                email, password = ADMIN["email"], ADMIN["password"]
             self.tokens[role] = self.login(email, password).json["access_token"]
-        return {"Authorization": f"Bearer {self.tokens[role]}", **extra}
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
 
     def __getattr__(self, method):
-        """`api.post(path, role="sales", json=...)`"""
-
         def call(path, role="admin", headers=None, **kwargs):
             return getattr(self.client, method)(
                 path, headers={**self.headers(role), **(headers or {})}, **kwargs
@@ -61,10 +72,16 @@ def gateway_app(amqp_uri, database_url, backend):
 
 
 @pytest.fixture
-def customers(start_service, backend):
-    return start_service(CustomersService, backend)
+def suite(start_service) -> dict:
+    """Every service of the CRM, running: `{name: container}`."""
+    return {name: start_service(service_class(name)) for name in config.SERVICES}
 
 
 @pytest.fixture
-def api(gateway_app, customers) -> Api:
+def customers(suite):
+    return suite["customers"]
+
+
+@pytest.fixture
+def api(gateway_app, suite) -> Api:
     return Api(gateway_app.test_client())
