@@ -50,7 +50,8 @@ def engine_for(url: str) -> Engine:
     """One engine per database URL and process, shared by every dependency that needs it."""
     if is_sqlite(url):
         return _sqlite_engine(url)
-    _make_psycopg_cooperative()
+    # psycopg2 waits cooperatively under eventlet: `eventlet.monkey_patch()`, which `nameko run`
+    # calls first thing, installs a green wait callback (what psycogreen would do).
     pool_size = int(config.env("CRM_MAX_WORKERS", "10")) + 2
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
@@ -78,16 +79,6 @@ def _sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN")
 
     return engine
-
-
-def _make_psycopg_cooperative() -> None:
-    """Under eventlet, make psycopg2 yield to other green threads while it waits on the server."""
-    from eventlet.patcher import is_monkey_patched
-
-    if is_monkey_patched("socket"):
-        from psycogreen.eventlet import patch_psycopg
-
-        patch_psycopg()
 
 
 def session_factory(url: str) -> sessionmaker:

@@ -14,13 +14,13 @@ from sqlalchemy import String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from infra.consumer import EventConsumer, backfill, consume
+from infra.context import Actor
 from infra.db import Base as PlatformBase
 from infra.db import engine_for, session_factory
 from infra.outbox import OutboxEvent, Relay
 from infra.service import CrmService
 from infra.testing import empty_tables
 from services.customers import contacts
-from infra.context import Actor
 
 ENVELOPE_KEYS = {
     "specversion",
