@@ -16,7 +16,7 @@ $(BIN)/activate: requirements.txt
 run: $(BIN)/activate
 	@$(BIN)/python -m infra.preflight
 	@$(BIN)/python -m infra.migrations
-	@$(BIN)/honcho start --procfile Procfile --port 9100 $(if $(SCALE),--concurrency $(SCALE)) \
+	@$(BIN)/honcho start --procfile Procfile --port $${PORT_BASE:-9100} $(if $(SCALE),--concurrency $(SCALE)) \
 		|| [ $$? -eq 130 ]
 
 migrate: $(BIN)/activate

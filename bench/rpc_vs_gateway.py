@@ -264,9 +264,22 @@ def proc_stat(stat: Path) -> tuple[str, int, int]:
     return command, int(fields[2]), int(fields[11]) + int(fields[12])
 
 
+def machine_busy_ticks() -> int:
+    """CPU ticks all cores spent on anything but idling, from the first line of /proc/stat:
+    user nice system idle iowait irq softirq steal ..."""
+    try:
+        line = Path("/proc/stat").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return 0
+    ticks = [int(field) for field in line.split()[1:9]]
+    return sum(ticks) - ticks[3] - ticks[4]
+
+
 class CpuMeter:
     """CPU used between start() and stop(), in % of one core, by label: the processes of the
-    given process groups, this process, and RabbitMQ (beam.smp)."""
+    given process groups, this process, RabbitMQ (beam.smp), and the whole machine."""
+
+    MACHINE = "machine"
 
     def __init__(self, groups: dict[int, str], me: str | None = None):
         self.groups = groups
@@ -279,7 +292,7 @@ class CpuMeter:
         return "rabbitmq" if command == "beam.smp" else self.groups.get(group)
 
     def _ticks(self) -> dict[str, int]:
-        totals: dict[str, int] = {}
+        totals = {self.MACHINE: machine_busy_ticks()}
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 command, group, ticks = proc_stat(stat)
@@ -708,8 +721,9 @@ def run_wrk(processes: Processes, suite: Suite, script: Path, seconds: int, name
     wrk = processes.start(name, command, base_env())
     cpu = CpuMeter({**suite.groups, wrk.pid: "wrk"})
     cpu.start()
-    code = processes.wait(name, seconds + 30)
-    cpu.stop()
+    time.sleep(max(0.0, seconds - 0.25))
+    cpu.stop()  # while wrk still runs: an ended process is gone from /proc
+    code = processes.wait(name, 30)
     if code:
         raise BenchError(f"wrk failed (code {code}):\n{processes.tail(name)}")
     return parse_wrk(processes.log(name), cpu.shares)
@@ -781,11 +795,11 @@ def describe(args: argparse.Namespace) -> str:
 
 
 def print_cpu(title: str, shares: dict[str, float]) -> None:
-    listed = ", ".join(
-        f"{label} {share:.0f}%"
-        for label, share in sorted(shares.items(), key=lambda item: -item[1])
-    )
-    print(f"  {title:<9}{listed or 'n/a'}")
+    shares = dict(shares)
+    machine = shares.pop(CpuMeter.MACHINE, math.nan)
+    ranked = sorted(shares.items(), key=lambda item: -item[1])
+    listed = ", ".join(f"{label} {share:.0f}%" for label, share in ranked)
+    print(f"  {title:<9}all {machine:.0f}% of {100 * (os.cpu_count() or 1)}%: {listed}")
 
 
 def report(args: argparse.Namespace, echo: Figures, per_call: PerCall, gateway: Figures) -> bool:
@@ -804,7 +818,7 @@ def report(args: argparse.Namespace, echo: Figures, per_call: PerCall, gateway: 
         f"{per_call.pooled_ms:.2f} ms through a kept proxy: +{per_call.added_ms:.2f} ms per call "
         f"({per_call.samples} sequential calls each)"
     )
-    print("\nCPU while measured, % of one core:")
+    print("\nCPU used while measured, in % of one core (Linux only):")
     print_cpu("echo", echo.cpu)
     print_cpu("gateway", gateway.cpu)
     checks = [

@@ -5,6 +5,8 @@ import os
 import shutil
 import tempfile
 
+import infra  # noqa: F401  (quiets eventlet's import-time notice before the app imports nameko)
+
 bind = os.environ.get("CRM_GATEWAY_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("CRM_GATEWAY_WORKERS", "2"))

@@ -44,7 +44,9 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def test_a_service_exposes_rpc_latency_errors_and_outbox_backlog(start_service, amqp_uri, free_port):
+def test_a_service_exposes_rpc_latency_errors_and_outbox_backlog(
+    start_service, amqp_uri, free_port
+):
     start_service(CustomersService, METRICS_PORT=free_port)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}) as cluster:
         cluster.customers.create_contact({"last_name": "Measured"})
