@@ -74,6 +74,8 @@ RPC_TIMEOUT = 5.0
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 
+OTHERS_NOTICEABLE = 10.0  # % of one core taken by processes the run does not know
+
 TARGET_RATIO = 0.70
 TARGET_P99_MS = 100.0
 
@@ -277,19 +279,23 @@ def machine_busy_ticks() -> int:
 
 class CpuMeter:
     """CPU used between start() and stop(), in % of one core, by label: the processes of the
-    given process groups, this process, RabbitMQ (beam.smp), and the whole machine."""
+    given process groups, this process, RabbitMQ (beam.smp), every other process by command
+    (label OTHER + command), and the whole machine (MACHINE)."""
 
     MACHINE = "machine"
+    OTHER = "other: "
 
-    def __init__(self, groups: dict[int, str], me: str | None = None):
+    def __init__(self, groups: dict[int, str], me: str = "this process"):
         self.groups = groups
         self.me = me
         self.shares: dict[str, float] = {}
 
-    def _label(self, pid: int, command: str, group: int) -> str | None:
+    def _label(self, pid: int, command: str, group: int) -> str:
         if pid == os.getpid():
             return self.me
-        return "rabbitmq" if command == "beam.smp" else self.groups.get(group)
+        if command == "beam.smp":
+            return "rabbitmq"
+        return self.groups.get(group, self.OTHER + command)
 
     def _ticks(self) -> dict[str, int]:
         totals = {self.MACHINE: machine_busy_ticks()}
@@ -299,8 +305,7 @@ class CpuMeter:
             except (OSError, ValueError):
                 continue  # it ended meanwhile
             label = self._label(int(stat.parent.name), command, group)
-            if label:
-                totals[label] = totals.get(label, 0) + ticks
+            totals[label] = totals.get(label, 0) + ticks
         return totals
 
     def start(self) -> None:
@@ -794,12 +799,24 @@ def describe(args: argparse.Namespace) -> str:
     )
 
 
-def print_cpu(title: str, shares: dict[str, float]) -> None:
-    shares = dict(shares)
-    machine = shares.pop(CpuMeter.MACHINE, math.nan)
-    ranked = sorted(shares.items(), key=lambda item: -item[1])
-    listed = ", ".join(f"{label} {share:.0f}%" for label, share in ranked)
-    print(f"  {title:<9}all {machine:.0f}% of {100 * (os.cpu_count() or 1)}%: {listed}")
+def ranked(shares: dict[str, float]) -> str:
+    busiest = sorted(shares.items(), key=lambda item: -item[1])
+    return ", ".join(f"{label} {share:.0f}%" for label, share in busiest)
+
+
+def print_cpu(title: str, shares: dict[str, float]) -> float:
+    """Print where the CPU went; returns the share of processes this run does not know."""
+    machine = shares.get(CpuMeter.MACHINE, math.nan)
+    ours = {k: v for k, v in shares.items() if k != CpuMeter.MACHINE and CpuMeter.OTHER not in k}
+    others = {k.removeprefix(CpuMeter.OTHER): v for k, v in shares.items() if CpuMeter.OTHER in k}
+    busiest_others = ranked({k: v for k, v in others.items() if v >= 3})
+    unattributed = machine - sum(ours.values()) - sum(others.values())
+    print(f"  {title:<9}all {machine:.0f}% of {100 * (os.cpu_count() or 1)}%: {ranked(ours)}")
+    print(
+        f"  {'':9}other processes {sum(others.values()):.0f}%"
+        f"{' (' + busiest_others + ')' if busiest_others else ''}, kernel {unattributed:.0f}%"
+    )
+    return sum(others.values())
 
 
 def report(args: argparse.Namespace, echo: Figures, per_call: PerCall, gateway: Figures) -> bool:
@@ -819,8 +836,12 @@ def report(args: argparse.Namespace, echo: Figures, per_call: PerCall, gateway: 
         f"({per_call.samples} sequential calls each)"
     )
     print("\nCPU used while measured, in % of one core (Linux only):")
-    print_cpu("echo", echo.cpu)
-    print_cpu("gateway", gateway.cpu)
+    disturbed = max(print_cpu("echo", echo.cpu), print_cpu("gateway", gateway.cpu))
+    if disturbed > OTHERS_NOTICEABLE:
+        print(
+            f"  note: other processes took up to {disturbed:.0f}% of a core while measuring: "
+            "these figures are lower than on a quiet machine"
+        )
     checks = [
         (
             f"gateway throughput >= {TARGET_RATIO:.0%} of echo",
