@@ -295,27 +295,33 @@ class CpuMeter:
             return self.me
         if command == "beam.smp":
             return "rabbitmq"
+        if group == 0:
+            return self.OTHER + "kernel threads"
         return self.groups.get(group, self.OTHER + command)
 
-    def _ticks(self) -> dict[str, int]:
-        totals = {self.MACHINE: machine_busy_ticks()}
+    def _snapshot(self) -> tuple[int, dict[int, tuple[str, int]]]:
+        """The machine's busy ticks, and each process's label and ticks, by PID."""
+        processes = {}
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 command, group, ticks = proc_stat(stat)
             except (OSError, ValueError):
                 continue  # it ended meanwhile
-            label = self._label(int(stat.parent.name), command, group)
-            totals[label] = totals.get(label, 0) + ticks
-        return totals
+            pid = int(stat.parent.name)
+            processes[pid] = (self._label(pid, command, group), ticks)
+        return machine_busy_ticks(), processes
 
     def start(self) -> None:
-        self._before, self._started = self._ticks(), time.perf_counter()
+        self._before, self._started = self._snapshot(), time.perf_counter()
 
     def stop(self) -> dict[str, float]:
         seconds = time.perf_counter() - self._started
         per_tick = 100 / os.sysconf("SC_CLK_TCK") / seconds
-        for label, ticks in self._ticks().items():
-            self.shares[label] = (ticks - self._before.get(label, 0)) * per_tick
+        (machine_before, before), (machine, after) = self._before, self._snapshot()
+        self.shares[self.MACHINE] = (machine - machine_before) * per_tick
+        for pid, (label, ticks) in after.items():
+            used = ticks - before.get(pid, (label, 0))[1]
+            self.shares[label] = self.shares.get(label, 0.0) + used * per_tick
         return self.shares
 
 
@@ -814,7 +820,7 @@ def print_cpu(title: str, shares: dict[str, float]) -> float:
     print(f"  {title:<9}all {machine:.0f}% of {100 * (os.cpu_count() or 1)}%: {ranked(ours)}")
     print(
         f"  {'':9}other processes {sum(others.values()):.0f}%"
-        f"{' (' + busiest_others + ')' if busiest_others else ''}, kernel {unattributed:.0f}%"
+        f"{' (' + busiest_others + ')' if busiest_others else ''}, unattributed {unattributed:.0f}%"
     )
     return sum(others.values())
 
