@@ -74,7 +74,9 @@ RPC_TIMEOUT = 5.0
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 
-OTHERS_NOTICEABLE = 10.0  # % of one core taken by processes the run does not know
+# % of one core that neither this run's processes nor RabbitMQ used, above which a note says
+# the machine was busy with something else (interrupts take a few %)
+OTHERS_NOTICEABLE = 25.0
 
 TARGET_RATIO = 0.70
 TARGET_P99_MS = 100.0
@@ -794,14 +796,14 @@ def load_gateway(processes: Processes, suite: Suite, workdir: Path, duration: in
 
 
 def describe(args: argparse.Namespace) -> str:
-    workers = args.gateway_workers or "default"
-    threads = args.gateway_threads or "default"
+    default = "its gunicorn.conf.py default"
+    load = f"wrk -t2 -c{GATEWAY_CLIENTS}" if shutil.which("wrk") else "Python threads"
     return (
-        f"duration {args.duration} s (+{WARMUP_SECONDS} s warm-up); gateway {workers} workers x "
-        f"{threads} threads (default: gateway/gunicorn.conf.py); {args.service_instances} "
-        f"customers instance(s); customers database "
-        f"{'PostgreSQL' if args.postgres else 'SQLite'}; load "
-        f"{'wrk' if shutil.which('wrk') else 'Python threads'}; {os.cpu_count()} CPUs"
+        f"{args.duration} s measured after {WARMUP_SECONDS} s of warm-up, "
+        f"{os.cpu_count()} CPUs, load from {load}\n"
+        f"gateway: {args.gateway_workers or default} workers x "
+        f"{args.gateway_threads or default} threads; customers: {args.service_instances} "
+        f"instance(s) on {'PostgreSQL' if args.postgres else 'SQLite'}"
     )
 
 
@@ -811,7 +813,7 @@ def ranked(shares: dict[str, float]) -> str:
 
 
 def print_cpu(title: str, shares: dict[str, float]) -> float:
-    """Print where the CPU went; returns the share of processes this run does not know."""
+    """Print where the CPU went; returns the share this run's processes did not use."""
     machine = shares.get(CpuMeter.MACHINE, math.nan)
     ours = {k: v for k, v in shares.items() if k != CpuMeter.MACHINE and CpuMeter.OTHER not in k}
     others = {k.removeprefix(CpuMeter.OTHER): v for k, v in shares.items() if CpuMeter.OTHER in k}
@@ -820,9 +822,10 @@ def print_cpu(title: str, shares: dict[str, float]) -> float:
     print(f"  {title:<9}all {machine:.0f}% of {100 * (os.cpu_count() or 1)}%: {ranked(ours)}")
     print(
         f"  {'':9}other processes {sum(others.values()):.0f}%"
-        f"{' (' + busiest_others + ')' if busiest_others else ''}, unattributed {unattributed:.0f}%"
+        f"{' (' + busiest_others + ')' if busiest_others else ''}, unattributed "
+        f"{unattributed:.0f}% (interrupts, processes that came and went)"
     )
-    return sum(others.values())
+    return sum(others.values()) + max(0.0, unattributed)
 
 
 def report(args: argparse.Namespace, echo: Figures, per_call: PerCall, gateway: Figures) -> bool:
@@ -845,8 +848,8 @@ def report(args: argparse.Namespace, echo: Figures, per_call: PerCall, gateway: 
     disturbed = max(print_cpu("echo", echo.cpu), print_cpu("gateway", gateway.cpu))
     if disturbed > OTHERS_NOTICEABLE:
         print(
-            f"  note: other processes took up to {disturbed:.0f}% of a core while measuring: "
-            "these figures are lower than on a quiet machine"
+            f"  note: something else took up to {disturbed:.0f}% of a core while measuring: "
+            "on a quiet machine these figures would be better"
         )
     checks = [
         (

@@ -29,14 +29,3 @@ def database_url(component: str) -> str:
 
 def rpc_timeout() -> float:
     return float(env("CRM_RPC_TIMEOUT", "5"))
-
-
-def nameko_config(component: str, **overrides) -> dict:
-    """The nameko config a service container or RPC client runs with."""
-    config = {
-        "AMQP_URI": amqp_uri(),
-        "DATABASE_URL": database_url(component),
-        "max_workers": int(env("CRM_MAX_WORKERS", "10")),
-    }
-    config.update(overrides)
-    return config

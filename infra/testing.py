@@ -153,6 +153,3 @@ def start_service(running_services, database_url, backend):
     yield start
     for url in used:
         empty_tables(url)
-
-
-__all__ = ["BACKENDS", "empty_tables"]
