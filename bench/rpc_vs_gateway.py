@@ -281,11 +281,12 @@ def machine_busy_ticks() -> int:
 
 class CpuMeter:
     """CPU used between start() and stop(), in % of one core, by label: the processes of the
-    given process groups, this process, RabbitMQ (beam.smp), every other process by command
+    given process groups, this process, RabbitMQ and PostgreSQL, every other process by command
     (label OTHER + command), and the whole machine (MACHINE)."""
 
     MACHINE = "machine"
     OTHER = "other: "
+    SERVERS = {"beam.smp": "rabbitmq", "postgres": "postgresql"}
 
     def __init__(self, groups: dict[int, str], me: str = "this process"):
         self.groups = groups
@@ -295,8 +296,8 @@ class CpuMeter:
     def _label(self, pid: int, command: str, group: int) -> str:
         if pid == os.getpid():
             return self.me
-        if command == "beam.smp":
-            return "rabbitmq"
+        if command in self.SERVERS:
+            return self.SERVERS[command]
         if group == 0:
             return self.OTHER + "kernel threads"
         return self.groups.get(group, self.OTHER + command)
@@ -796,14 +797,14 @@ def load_gateway(processes: Processes, suite: Suite, workdir: Path, duration: in
 
 
 def describe(args: argparse.Namespace) -> str:
-    default = "its gunicorn.conf.py default"
     load = f"wrk -t2 -c{GATEWAY_CLIENTS}" if shutil.which("wrk") else "Python threads"
+    gunicorn = f"{args.gateway_workers or 'default'} workers x {args.gateway_threads or 'default'}"
+    database = "PostgreSQL" if args.postgres else "SQLite"
     return (
         f"{args.duration} s measured after {WARMUP_SECONDS} s of warm-up, "
         f"{os.cpu_count()} CPUs, load from {load}\n"
-        f"gateway: {args.gateway_workers or default} workers x "
-        f"{args.gateway_threads or default} threads; customers: {args.service_instances} "
-        f"instance(s) on {'PostgreSQL' if args.postgres else 'SQLite'}"
+        f"gateway: {gunicorn} threads (default: as gateway/gunicorn.conf.py says); "
+        f"customers: {args.service_instances} instance(s) on {database}"
     )
 
 

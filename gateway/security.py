@@ -4,6 +4,8 @@ import functools
 import hashlib
 import hmac
 import secrets
+import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -89,7 +91,35 @@ def _actor_from_token(token: str) -> Actor:
         raise Unauthorized("The token has expired; ask for a new one.") from None
     except jwt.InvalidTokenError:
         raise Unauthorized("The token is not valid.") from None
-    return Actor(user_id=claims["sub"], roles=[claims["role"]], via="api")
+    role = current_role(claims["sub"])
+    if role is None:
+        raise Unauthorized("This user may no longer log in.")
+    return Actor(user_id=claims["sub"], roles=[role], via="api")
+
+
+_roles: dict[str, tuple[float, str | None]] = {}
+ROLE_CACHE_SECONDS = 10.0
+
+
+def current_role(user_id: str) -> str | None:
+    """The user's role now, or None once deactivated or deleted: a token stops working within
+    ROLE_CACHE_SECONDS of that, not at its expiry. Cached to keep the database off the hot path."""
+    now = time.monotonic()
+    cached = _roles.get(user_id)
+    if cached is not None and now - cached[0] < ROLE_CACHE_SECONDS:
+        return cached[1]
+    try:
+        user = session().get(User, uuid.UUID(user_id))
+    except ValueError:
+        user = None
+    role = user.role if user is not None and user.is_active else None
+    _roles[user_id] = (now, role)
+    return role
+
+
+def forget_role(user_id: str) -> None:
+    """Drop the cached role, so this process applies a change at once."""
+    _roles.pop(user_id, None)
 
 
 def _actor_from_api_key(key: str) -> Actor:

@@ -39,9 +39,9 @@ def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 60) -
     while time.monotonic() < deadline:
         assert process.poll() is None, "make run exited early"
         try:
-            if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
+            if requests.get(f"{url}/readyz", timeout=10).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or a service still starting
             pass
         time.sleep(0.5)
     raise AssertionError("the suite did not become ready in time")

@@ -15,7 +15,14 @@ from gateway.schemas import (
     UserRead,
     UserUpdate,
 )
-from gateway.security import ADMINS, allow, current_actor, hash_password, new_api_key
+from gateway.security import (
+    ADMINS,
+    allow,
+    current_actor,
+    forget_role,
+    hash_password,
+    new_api_key,
+)
 from infra.db import utcnow
 from infra.errors import Conflict, NotFound, ValidationFailed
 
@@ -87,6 +94,7 @@ class UserItem(MethodView):
         for field, value in changes.items():
             setattr(user, field, value)
         session().commit()
+        forget_role(str(user.id))
         return user
 
 

@@ -102,13 +102,30 @@ def test_a_duplicate_user_email_is_409(api):
     assert api.post("/api/v1/users", json={**body, "email": "rep@example.com"}).status_code == 409
 
 
-def test_a_deactivated_user_cannot_log_in(api):
+def test_a_deactivated_user_can_neither_log_in_nor_use_an_earlier_token(api):
     body = {"email": "leaver@example.com", "password": "long-enough-1", "role": "sales"}
     user = api.post("/api/v1/users", json=body).json
+    token = api.login(body["email"], body["password"]).json["access_token"]
+    their = {"Authorization": f"Bearer {token}"}
+    assert api.client.get("/api/v1/contacts", headers=their).status_code == 200
 
     assert api.patch(f"/api/v1/users/{user['id']}", json={"is_active": False}).status_code == 200
 
     assert api.login(body["email"], body["password"]).status_code == 401
+    assert api.client.get("/api/v1/contacts", headers=their).status_code == 401
+
+
+def test_a_role_change_applies_to_existing_tokens(api):
+    body = {"email": "rep@example.com", "password": "long-enough-1", "role": "sales"}
+    user = api.post("/api/v1/users", json=body).json
+    their = {
+        "Authorization": f"Bearer {api.login(body['email'], body['password']).json['access_token']}"
+    }
+    assert api.client.post("/api/v1/accounts", headers=their, json={"name": "A"}).status_code == 201
+
+    api.patch(f"/api/v1/users/{user['id']}", json={"role": "viewer"})
+
+    assert api.client.post("/api/v1/accounts", headers=their, json={"name": "B"}).status_code == 403
 
 
 def test_api_keys_authenticate_until_revoked(api):
