@@ -154,6 +154,7 @@ class Figures:
 
     ok: int
     seconds: float
+    mean_ms: float
     p50_ms: float
     p99_ms: float
     errors: int
@@ -205,7 +206,9 @@ def percentile(ascending: list[float], fraction: float) -> float:
 
 def figures(tally: Tally, seconds: float, cpu: dict[str, float]) -> Figures:
     ms = sorted(latency * 1000 for latency in tally.latencies)
-    return Figures(len(ms), seconds, percentile(ms, 0.50), percentile(ms, 0.99), tally.errors, cpu)
+    mean = statistics.fmean(ms) if ms else math.nan
+    p50, p99 = percentile(ms, 0.50), percentile(ms, 0.99)
+    return Figures(len(ms), seconds, mean, p50, p99, tally.errors, cpu)
 
 
 def run_until(window: Window, call: Callable[[], object]) -> Tally:
@@ -215,7 +218,7 @@ def run_until(window: Window, call: Callable[[], object]) -> Tally:
         try:
             call()
         except Exception:
-            if time.perf_counter() >= window.start:
+            if window.start <= time.perf_counter() <= window.end:
                 tally.errors += 1
             time.sleep(0.01)  # never spin on a broken connection
             continue
@@ -346,7 +349,10 @@ class Processes:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C waits
         try:
             for name in reversed(list(self.running)):
-                self.stop(name)
+                try:
+                    self.stop(name)
+                except (OSError, subprocess.SubprocessError) as exc:
+                    say(f"warning: could not stop {name}: {exc}")
         finally:
             signal.signal(signal.SIGINT, previous)
 
@@ -464,7 +470,9 @@ def rabbitmq_vhost(name: str) -> Iterator[str]:
 
 
 def postgres(statement: sql.Composable) -> None:
-    connection = psycopg2.connect(host=HOST, port=5432, user="postgres", dbname="postgres")
+    connection = psycopg2.connect(
+        host=HOST, port=5432, user="postgres", dbname="postgres", connect_timeout=5
+    )
     try:
         connection.autocommit = True
         with connection.cursor() as cursor:
@@ -697,8 +705,8 @@ def wrk_figure(pattern: str, output: str) -> re.Match:
 
 
 def parse_wrk(output: str, cpu: dict[str, float]) -> Figures:
-    def latency_ms(percent: int) -> float:
-        match = wrk_figure(rf"^\s*{percent}%\s+([\d.]+)(us|ms|s|m)\b", output)
+    def latency_ms(row: str) -> float:
+        match = wrk_figure(rf"^\s*{row}\s+([\d.]+)(us|ms|s|m)\b", output)
         return float(match[1]) * WRK_UNITS_MS[match[2]]
 
     done = wrk_figure(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m)\b", output)
@@ -710,8 +718,9 @@ def parse_wrk(output: str, cpu: dict[str, float]) -> Figures:
     return Figures(
         ok=int(done[1]) - non_200,
         seconds=float(done[2]) * WRK_UNITS_MS[done[3]] / 1000,
-        p50_ms=latency_ms(50),
-        p99_ms=latency_ms(99),
+        mean_ms=latency_ms("Latency"),
+        p50_ms=latency_ms("50%"),
+        p99_ms=latency_ms("99%"),
         errors=errors,
         cpu=cpu,
     )

@@ -27,11 +27,7 @@ def get_all(*, session: Session, params: dict) -> tuple[list[Account], str | Non
 
 
 def create(*, session: Session, data: dict, actor: Actor) -> Account:
-    account = Account(**data)
-    session.add(account)
-    session.flush()
-    records.publish(session, "account_created", AccountRead().dump(account), actor)
-    return account
+    return records.add(session, Account(**data), AccountRead(), actor)
 
 
 def update(
@@ -39,13 +35,7 @@ def update(
 ) -> Account:
     account = get(session=session, account_id=account_id)
     records.check_version(account, expected_version)
-    diff = records.apply_changes(account, changes)
-    if diff:
-        records.flush(session, account)
-        records.publish(
-            session, "account_updated", {**AccountRead().dump(account), "changes": diff}, actor
-        )
-    return account
+    return records.change(session, account, changes, AccountRead(), actor)
 
 
 def delete(*, session: Session, account_id, expected_version: int | None, actor: Actor) -> None:
@@ -53,11 +43,5 @@ def delete(*, session: Session, account_id, expected_version: int | None, actor:
     account = get(session=session, account_id=account_id)
     records.check_version(account, expected_version)
     for contact in session.scalars(select(Contact).where(Contact.account_id == account.id)):
-        diff = records.apply_changes(contact, {"account_id": None})
-        records.flush(session, contact)
-        records.publish(
-            session, "contact_updated", {**ContactRead().dump(contact), "changes": diff}, actor
-        )
-    session.delete(account)
-    records.flush(session, account)
-    records.publish(session, "account_deleted", {"id": str(account.id)}, actor)
+        records.change(session, contact, {"account_id": None}, ContactRead(), actor)
+    records.remove(session, account, actor)

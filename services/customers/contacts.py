@@ -35,11 +35,7 @@ def get_all(*, session: Session, params: dict) -> tuple[list[Contact], str | Non
 
 def create(*, session: Session, data: dict, actor: Actor) -> Contact:
     _check_account(session, data.get("account_id"))
-    contact = Contact(**data)
-    session.add(contact)
-    session.flush()
-    records.publish(session, "contact_created", ContactRead().dump(contact), actor)
-    return contact
+    return records.add(session, Contact(**data), ContactRead(), actor)
 
 
 def update(
@@ -53,21 +49,13 @@ def update(
     names.update((field, changes[field]) for field in names if field in changes)
     message = "A contact needs a first name or a last name."
     records.require(any(names.values()), "last_name", message)
-    diff = records.apply_changes(contact, changes)
-    if diff:
-        records.flush(session, contact)
-        records.publish(
-            session, "contact_updated", {**ContactRead().dump(contact), "changes": diff}, actor
-        )
-    return contact
+    return records.change(session, contact, changes, ContactRead(), actor)
 
 
 def delete(*, session: Session, contact_id, expected_version: int | None, actor: Actor) -> None:
     contact = get(session=session, contact_id=contact_id)
     records.check_version(contact, expected_version)
-    session.delete(contact)
-    records.flush(session, contact)
-    records.publish(session, "contact_deleted", {"id": str(contact.id)}, actor)
+    records.remove(session, contact, actor)
 
 
 def _check_account(session: Session, account_id) -> None:

@@ -2,6 +2,7 @@
 
 import uuid
 
+from marshmallow import Schema
 from sqlalchemy import Select, or_
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -30,7 +31,7 @@ def get(session: Session, model: type[Record], record_id) -> Record:
 def check_version(record: Record, expected_version: int | None) -> None:
     if expected_version is not None and record.version != expected_version:
         raise PreconditionFailed(
-            f"The {type(record).__name__.lower()} changed since you read it: it is at version "
+            f"The {entity(record)} changed since you read it: it is at version "
             f"{record.version}, your If-Match names version {expected_version}."
         )
 
@@ -56,7 +57,7 @@ def flush(session: Session, record: Record) -> None:
         session.flush()
     except StaleDataError:
         raise PreconditionFailed(
-            f"The {type(record).__name__.lower()} was changed by someone else meanwhile."
+            f"The {entity(record)} was changed by someone else meanwhile."
         ) from None
 
 
@@ -87,6 +88,32 @@ def list_page(session: Session, query: Select, model: type[Record], params: dict
 
 def publish(session: Session, type: str, data: dict, actor) -> None:
     outbox.record(session, SOURCE, type, data, actor.as_dict())
+
+
+def entity(record: Record) -> str:
+    return type(record).__name__.lower()
+
+
+def add(session: Session, record: Record, read: Schema, actor) -> Record:
+    session.add(record)
+    session.flush()
+    publish(session, f"{entity(record)}_created", read.dump(record), actor)
+    return record
+
+
+def change(session: Session, record: Record, changes: dict, read: Schema, actor) -> Record:
+    """Apply `changes`; if anything differs, write it and publish `<entity>_updated`."""
+    diff = apply_changes(record, changes)
+    if diff:
+        flush(session, record)
+        publish(session, f"{entity(record)}_updated", {**read.dump(record), "changes": diff}, actor)
+    return record
+
+
+def remove(session: Session, record: Record, actor) -> None:
+    session.delete(record)
+    flush(session, record)
+    publish(session, f"{entity(record)}_deleted", {"id": str(record.id)}, actor)
 
 
 def require(condition: bool, field: str, message: str) -> None:
