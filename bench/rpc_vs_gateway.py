@@ -12,9 +12,11 @@ In one run, on 127.0.0.1 only, it measures:
    started with the Procfile's own commands. The load comes from `wrk` if it is installed, else
    from a Python load generator (32 threads, one keep-alive connection each).
 
-It prints requests/s, p50, p99 and errors of each, the ratio gateway/echo, the CPU each process
-used while measured, and the verdict against the targets: gateway read throughput >= 70% of echo
-throughput, gateway p99 < 100 ms. Exit code: 0 targets met, 1 a target missed, 2 it could not run.
+It prints requests/s, p50, p99 and errors of each, the ratio gateway/echo, the mean time a read
+spends inside the gateway's handler and the customers worker (from their Prometheus histograms),
+the CPU each process used while measured, and the verdict against the targets: gateway read
+throughput >= 70% of echo throughput, gateway p99 < 100 ms. Exit code: 0 targets met, 1 a target
+missed, 2 it could not run. bench/README.md says how to read the figures.
 
 The run is isolated and leaves nothing behind: a temporary RabbitMQ vhost (made and deleted with
 rabbitmqctl), a temporary CRM_VAR_DIR for the SQLite files (with --postgres, a temporary
@@ -159,6 +161,7 @@ class Figures:
     p99_ms: float
     errors: int
     cpu: dict[str, float] = field(default_factory=dict)  # % of one core, by process
+    server_ms: dict[str, float] = field(default_factory=dict)  # mean time inside, by server
 
     @property
     def rate(self) -> float:
@@ -204,11 +207,12 @@ def percentile(ascending: list[float], fraction: float) -> float:
     return ascending[max(1, math.ceil(fraction * len(ascending))) - 1]
 
 
-def figures(tally: Tally, seconds: float, cpu: dict[str, float]) -> Figures:
+def figures(tally: Tally, seconds: float, cpu: "CpuMeter", times: "ServerTimes | None" = None):
     ms = sorted(latency * 1000 for latency in tally.latencies)
     mean = statistics.fmean(ms) if ms else math.nan
     p50, p99 = percentile(ms, 0.50), percentile(ms, 0.99)
-    return Figures(len(ms), seconds, mean, p50, p99, tally.errors, cpu)
+    server_ms = times.means if times else {}
+    return Figures(len(ms), seconds, mean, p50, p99, tally.errors, cpu.shares, server_ms)
 
 
 def run_until(window: Window, call: Callable[[], object]) -> Tally:
@@ -232,8 +236,9 @@ def sleep_until(moment: float) -> None:
     time.sleep(max(0.0, moment - time.perf_counter()))
 
 
-def run_concurrently(window: Window, calls: list[Callable[[], object]], cpu: "CpuMeter") -> Tally:
-    """One thread per caller, each calling until the window ends; CPU measured over the window."""
+def run_concurrently(window: Window, calls: list[Callable[[], object]], *meters) -> Tally:
+    """One thread per caller, each calling until the window ends; the meters (CpuMeter,
+    ServerTimes) measure over the window."""
     tallies = [Tally() for _ in calls]
 
     def caller(index: int) -> None:
@@ -243,9 +248,11 @@ def run_concurrently(window: Window, calls: list[Callable[[], object]], cpu: "Cp
     for thread in threads:
         thread.start()
     sleep_until(window.start)
-    cpu.start()
+    for meter in meters:
+        meter.start()
     sleep_until(window.end)
-    cpu.stop()
+    for meter in meters:
+        meter.stop()
     for thread in threads:
         thread.join(RPC_TIMEOUT + 5)  # a call in flight ends within its timeout
     return Tally(
@@ -329,6 +336,52 @@ class CpuMeter:
             used = ticks - before.get(pid, (label, 0))[1]
             self.shares[label] = self.shares.get(label, 0.0) + used * per_tick
         return self.shares
+
+
+# --- time spent inside the servers, from their Prometheus histograms ----------------------------
+
+
+@dataclass
+class Histogram:
+    """The series of one Prometheus histogram whose labels include `labels`, summed over the
+    endpoints at `urls`."""
+
+    urls: list[str]
+    metric: str
+    labels: dict[str, str]
+
+    def totals(self) -> tuple[float, float]:
+        """(seconds, observations) so far; zeros where an endpoint does not answer."""
+        found = {"sum": 0.0, "count": 0.0}
+        series = re.compile(rf"^{self.metric}_(sum|count)\{{([^}}]*)\}} (\S+)$", re.MULTILINE)
+        for url in self.urls:
+            try:
+                text = requests.get(url, timeout=5).text
+            except requests.RequestException:
+                continue
+            for kind, labels, value in series.findall(text):
+                if self.labels.items() <= dict(re.findall(r'(\w+)="([^"]*)"', labels)).items():
+                    found[kind] += float(value)
+        return found["sum"], found["count"]
+
+
+class ServerTimes:
+    """Mean time per request inside each server between start() and stop(), in ms by label."""
+
+    def __init__(self, histograms: dict[str, Histogram]):
+        self.histograms = histograms
+        self.means: dict[str, float] = {}
+
+    def start(self) -> None:
+        self._before = {label: h.totals() for label, h in self.histograms.items()}
+
+    def stop(self) -> dict[str, float]:
+        for label, histogram in self.histograms.items():
+            seconds, count = histogram.totals()
+            seconds_before, count_before = self._before[label]
+            if count > count_before:
+                self.means[label] = (seconds - seconds_before) / (count - count_before) * 1000
+        return self.means
 
 
 # --- processes ----------------------------------------------------------------------------------
@@ -572,7 +625,7 @@ def bench_echo(
         say(f"echo: {PER_CALL_SAMPLES} sequential calls, kept proxy vs new proxy per call")
         per_call = proxy_per_call_cost(config, proxies[0])
     processes.stop("echo-service")
-    return figures(tally, duration, cpu.shares), per_call
+    return figures(tally, duration, cpu), per_call
 
 
 def max_workers(env: dict) -> int:
@@ -588,6 +641,7 @@ class Suite:
     token: str
     contact_id: str
     groups: dict[int, str]  # process group -> label, for the CPU figures
+    histograms: dict[str, Histogram]  # where a read's time goes, by label
 
     @property
     def read_url(self) -> str:
@@ -679,19 +733,30 @@ def start_suite(processes: Processes, env: dict, instances: int) -> Suite:
     migrate(env)
     seed_admin(env)
     commands = procfile()
-    groups = {}
+    groups, service_metrics = {}, []
     say(f"gateway: starting {instances} customers service(s) and the gateway (Procfile commands)")
     for number in range(1, instances + 1):
-        instance_env = {**env, "PORT": str(free_port())}  # honcho's $PORT: its metrics port
+        port = free_port()  # honcho's $PORT: the instance's metrics port
         command = ["sh", "-c", commands["customers"]]
-        service = processes.start(f"customers-{number}", command, instance_env)
+        service = processes.start(f"customers-{number}", command, {**env, "PORT": str(port)})
         groups[service.pid] = "customers service(s)"
+        service_metrics.append(f"http://{HOST}:{port}/metrics")
     gateway = processes.start("gateway", ["sh", "-c", commands["gateway"]], env)
     groups[gateway.pid] = "gateway (gunicorn)"
     base_url = f"http://{env['CRM_GATEWAY_BIND']}"
     wait_until(lambda: gateway_ready(base_url), "the gateway's /readyz", processes)
     token, contact_id = log_in_and_create_contact(base_url, env)
-    return Suite(base_url, token, contact_id, groups)
+    histograms = {
+        "gateway's Flask handler": Histogram(
+            [f"{base_url}/metrics"],
+            "crm_http_request_duration_seconds",
+            {"route": "/api/v1/contacts/<record_id>", "method": "GET"},
+        ),
+        "customers worker": Histogram(
+            service_metrics, "crm_rpc_duration_seconds", {"method": "get_contact"}
+        ),
+    }
+    return Suite(base_url, token, contact_id, groups, histograms)
 
 
 WRK_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -704,7 +769,7 @@ def wrk_figure(pattern: str, output: str) -> re.Match:
     return match
 
 
-def parse_wrk(output: str, cpu: dict[str, float]) -> Figures:
+def parse_wrk(output: str, cpu: CpuMeter, times: ServerTimes) -> Figures:
     def latency_ms(row: str) -> float:
         match = wrk_figure(rf"^\s*{row}\s+([\d.]+)(us|ms|s|m)\b", output)
         return float(match[1]) * WRK_UNITS_MS[match[2]]
@@ -722,7 +787,8 @@ def parse_wrk(output: str, cpu: dict[str, float]) -> Figures:
         p50_ms=latency_ms("50%"),
         p99_ms=latency_ms("99%"),
         errors=errors,
-        cpu=cpu,
+        cpu=cpu.shares,
+        server_ms=times.means,
     )
 
 
@@ -742,14 +808,16 @@ def run_wrk(processes: Processes, suite: Suite, script: Path, seconds: int, name
         suite.read_url,
     ]
     wrk = processes.start(name, command, base_env())
-    cpu = CpuMeter({**suite.groups, wrk.pid: "wrk"})
-    cpu.start()
-    time.sleep(max(0.0, seconds - 0.25))
-    cpu.stop()  # while wrk still runs: an ended process is gone from /proc
+    meters = CpuMeter({**suite.groups, wrk.pid: "wrk"}), ServerTimes(suite.histograms)
+    for meter in meters:
+        meter.start()
+    time.sleep(max(0.0, seconds - 0.5))
+    for meter in meters:
+        meter.stop()  # while wrk still runs: an ended process is gone from /proc
     code = processes.wait(name, 30)
     if code:
         raise BenchError(f"wrk failed (code {code}):\n{processes.tail(name)}")
-    return parse_wrk(processes.log(name), cpu.shares)
+    return parse_wrk(processes.log(name), *meters)
 
 
 class KeepAliveClient:
@@ -778,13 +846,15 @@ class KeepAliveClient:
 
 def run_python_load(suite: Suite, duration: int) -> Figures:
     clients = [KeepAliveClient(suite) for _ in range(GATEWAY_CLIENTS)]
+    cpu = CpuMeter(suite.groups, me="load generator (this process)")
+    times = ServerTimes(suite.histograms)
     try:
-        cpu = CpuMeter(suite.groups, me="load generator (this process)")
-        tally = run_concurrently(Window.after_warmup(duration), [c.get for c in clients], cpu)
+        calls = [client.get for client in clients]
+        tally = run_concurrently(Window.after_warmup(duration), calls, cpu, times)
     finally:
         for client in clients:
             client.close()
-    return figures(tally, duration, cpu.shares)
+    return figures(tally, duration, cpu, times)
 
 
 def load_gateway(processes: Processes, suite: Suite, workdir: Path, duration: int) -> Figures:
@@ -818,7 +888,7 @@ def describe(args: argparse.Namespace) -> str:
 
 
 def ranked(shares: dict[str, float]) -> str:
-    busiest = sorted(shares.items(), key=lambda item: -item[1])
+    busiest = sorted(((k, v) for k, v in shares.items() if v >= 0.5), key=lambda item: -item[1])
     return ", ".join(f"{label} {share:.0f}%" for label, share in busiest)
 
 
@@ -854,6 +924,8 @@ def report(args: argparse.Namespace, echo: Figures, per_call: PerCall, gateway: 
         f"{per_call.pooled_ms:.2f} ms through a kept proxy: +{per_call.added_ms:.2f} ms per call "
         f"({per_call.samples} sequential calls each)"
     )
+    inside = ", ".join(f"in the {label} {ms:.1f} ms" for label, ms in gateway.server_ms.items())
+    print(f"mean time of a gateway read: {gateway.mean_ms:.1f} ms at the client, {inside or '?'}")
     print("\nCPU used while measured, in % of one core (Linux only):")
     disturbed = max(print_cpu("echo", echo.cpu), print_cpu("gateway", gateway.cpu))
     if disturbed > OTHERS_NOTICEABLE:

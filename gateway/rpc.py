@@ -7,7 +7,9 @@ proxy for its lifetime. A proxy is never used by two threads at once.
 import contextlib
 import logging
 import threading
+import warnings
 
+import kombu.pools
 from kombu.exceptions import OperationalError
 from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.rpc import ServiceProxy
@@ -17,6 +19,8 @@ from infra.context import CONTEXT_KEY, Actor
 from infra.errors import ServiceError
 
 log = logging.getLogger(__name__)
+# nameko asks for mandatory delivery and warns that, without confirms, it cannot see a refusal.
+warnings.filterwarnings("ignore", message="Mandatory delivery was requested")
 
 
 class ServiceUnavailable(ServiceError):
@@ -25,7 +29,9 @@ class ServiceUnavailable(ServiceError):
 
 
 class RpcClient:
-    def __init__(self, amqp_uri: str, timeout: float):
+    def __init__(self, amqp_uri: str, timeout: float, threads: int = 64):
+        # kombu keeps 10 producers per process by default: more threads would wait for one.
+        kombu.pools.set_limit(max(kombu.pools.get_limit(), threads))
         self.config = {"AMQP_URI": amqp_uri}
         self.timeout = timeout
         self._local = threading.local()

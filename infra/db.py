@@ -48,21 +48,28 @@ def is_sqlite(url: str) -> bool:
 @functools.cache
 def engine_for(url: str) -> Engine:
     """One engine per database URL and process, shared by every dependency that needs it."""
+    # A connection for each of nameko's concurrent workers (or gunicorn's threads), so none
+    # waits for one and none is opened and closed again under load.
+    pool_size = int(config.env("CRM_MAX_WORKERS", "10")) + 2
     if is_sqlite(url):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, pool_size)
     # psycopg2 waits cooperatively under eventlet: `eventlet.monkey_patch()`, which `nameko run`
     # calls first thing, installs a green wait callback (what psycogreen would do).
-    pool_size = int(config.env("CRM_MAX_WORKERS", "10")) + 2
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, pool_size: int) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # `timeout` is SQLite's busy wait for a lock held by another process. It blocks the whole
     # process (green threads too), so it stays short.
-    engine = create_engine(url, connect_args={"timeout": 5, "check_same_thread": False})
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        connect_args={"timeout": 5, "check_same_thread": False},
+    )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record):

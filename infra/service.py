@@ -1,6 +1,10 @@
 """What every CRM service has: its database, the outbox relay, the caller, metrics, and the RPC
 methods and timer that make its event log readable and reliably published."""
 
+import functools
+
+from nameko.amqp.publish import Publisher
+from nameko.rpc import Responder
 from nameko.rpc import rpc as nameko_rpc
 from nameko.timer import timer
 from sqlalchemy import text
@@ -13,6 +17,10 @@ from infra.metrics import Metrics
 from infra.outbox import EventRelay
 
 SWEEP_INTERVAL = float(config.env("CRM_OUTBOX_SWEEP_SECONDS", "5"))
+
+# RPC replies are published without waiting for the broker's confirm: a lost reply ends as the
+# caller's timeout (503) either way, and the confirm costs a round trip and CPU on every call.
+Responder.publisher_cls = functools.partial(Publisher, use_confirms=False)
 
 # An RPC entrypoint whose ServiceErrors (not found, validation, ...) are answers to the caller,
 # logged as warnings, not as crashes with a traceback.
