@@ -1,8 +1,10 @@
 """A session of the gateway's database per request, closed when the request ends."""
 
+import time
+
 from flask import Flask, current_app, g
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from gateway.models import User
@@ -27,20 +29,23 @@ def init_app(app: Flask) -> None:
 
 
 def ensure_admin(app: Flask, hash_password) -> None:
-    """First start: with no users at all, create the admin named by the configuration."""
-    with app.extensions["crm_sessions"]() as db:
-        if db.scalar(select(User.id).limit(1)) is not None:
-            return
-        email = app.config["ADMIN_EMAIL"].strip().lower()
-        db.add(
-            User(
-                email=email,
-                name="Administrator",
-                role="admin",
-                password_hash=hash_password(app.config["ADMIN_PASSWORD"]),
+    """First start: with no users at all, create the admin named by the configuration.
+
+    Every gunicorn worker runs this at once; the one that loses the race finds the admin the
+    winner created (PostgreSQL: a unique-key error; SQLite: its write lock was taken)."""
+    email = app.config["ADMIN_EMAIL"].strip().lower()
+    password_hash = hash_password(app.config["ADMIN_PASSWORD"])
+    for _ in range(50):
+        with app.extensions["crm_sessions"]() as db:
+            if db.scalar(select(User.id).limit(1)) is not None:
+                return
+            db.add(
+                User(email=email, name="Administrator", role="admin", password_hash=password_hash)
             )
-        )
-        try:
-            db.commit()
-        except IntegrityError:  # another worker created it at the same moment
-            db.rollback()
+            try:
+                db.commit()
+                return
+            except (IntegrityError, OperationalError):
+                db.rollback()
+        time.sleep(0.1)
+    raise RuntimeError("Could not create the first admin: the gateway database stays locked.")

@@ -28,8 +28,6 @@ def environment(tmp_path, amqp_uri: str, port: int) -> dict:
         "CRM_GATEWAY_BIND": f"127.0.0.1:{port}",
         "CRM_ADMIN_EMAIL": "owner@example.com",
         "CRM_ADMIN_PASSWORD": "owner-password-1",
-        "CRM_GATEWAY_WORKERS": "1",
-        "CRM_GATEWAY_THREADS": "4",
         "PORT_BASE": str(free_port()),
     }
 
