@@ -30,13 +30,14 @@ def settings() -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
         "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
-        "JSON_SORT_KEYS": False,
     }
 
 
 def create_app(**overrides) -> Flask:
     app = Flask(__name__)
     app.config.update(settings(), **overrides)
+    app.json.sort_keys = False  # fields in the order the schemas declare them
+    app.json.ensure_ascii = False  # 张伟, not \u5f20\u4f1f
     if app.config["SECRET_KEY"] == DEVELOPMENT_SECRET:
         logging.getLogger(__name__).warning("CRM_SECRET_KEY is unset: using the development secret")
 

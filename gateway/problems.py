@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from infra.errors import ServiceError
@@ -33,9 +33,25 @@ def _http_error(error: HTTPException):
             errors.update(found if isinstance(found, dict) else {location: found})
         return problem(422, "Validation failed", "The request has invalid fields.", errors)
     response = problem(error.code or 500, error.name, error.description or "")
-    for header, value in (data.get("headers") or {}).items():
-        response.headers[header] = value
+    for header, value in [*error.get_headers(), *(data.get("headers") or {}).items()]:
+        if header.lower() != "content-type":
+            response.headers[header] = value
     return response
+
+
+def require_json(request):
+    """A body that is not JSON is refused up front, not read as an empty object."""
+    if (
+        request.method in ("POST", "PUT", "PATCH")
+        and request.content_length
+        and not request.is_json
+    ):
+        return problem(
+            415,
+            "Unsupported Media Type",
+            "Send the body as JSON, with 'Content-Type: application/json'.",
+        )
+    return None
 
 
 def _service_error(error: ServiceError):
@@ -48,6 +64,7 @@ def _unexpected(error: Exception):
 
 
 def register(app: Flask) -> None:
+    app.before_request(lambda: require_json(request))
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(Exception, _unexpected)

@@ -14,9 +14,10 @@ class ServiceError(Exception):
     title = "Service error"
 
     def __init__(self, detail: str = "", errors: dict | None = None):
-        super().__init__(detail, errors)
+        # An empty dict, not None: nameko sends None arguments across RPC as the string "None".
+        super().__init__(detail, errors or {})
         self.detail = detail
-        self.errors = errors
+        self.errors = errors or {}
 
 
 @deserialize_to_instance

@@ -112,6 +112,7 @@ def test_a_stale_if_match_is_412_and_writes_nothing(api):
     response = api.patch(url, headers={"If-Match": stale}, json={"last_name": "Lovelace"})
 
     assert response.status_code == 412 and response.mimetype == "application/problem+json"
+    assert set(response.json) == {"type", "title", "status", "detail"}
     current = api.get(url)
     assert current.json["last_name"] == "Byron" and current.headers["ETag"] == '"2"'
     assert api.delete(url, headers={"If-Match": stale}).status_code == 412
@@ -139,7 +140,9 @@ def test_bad_list_queries_are_422(api, query):
 
 
 def test_an_unknown_id_is_404(api):
-    assert api.get(f"{CONTACTS}/not-a-uuid").status_code == 404
+    missing = api.get(f"{CONTACTS}/not-a-uuid")
+    assert missing.status_code == 404
+    assert set(missing.json) == {"type", "title", "status", "detail"}
     assert (
         api.patch(
             f"{ACCOUNTS}/6c5ad0d4-3f3c-4c53-9f0e-000000000000", json={"name": "X"}
@@ -207,6 +210,26 @@ def test_health_readiness_and_metrics(api):
         'crm_http_request_duration_seconds_count{method="GET",route="/api/v1/contacts",status="200"}'
         in metrics
     )
+
+
+def test_a_body_that_is_not_json_is_415_and_writes_nothing(api):
+    response = api.post(CONTACTS, data="first_name=Ada", content_type="text/plain")
+
+    assert response.status_code == 415 and "application/json" in response.json["detail"]
+    assert contact_count(api) == 0
+
+
+def test_chinese_text_comes_back_readable_in_schema_order(api):
+    response = api.post(CONTACTS, json={"first_name": "伟", "last_name": "张"})
+
+    assert "张" in response.get_data(as_text=True)
+    assert list(response.json)[:3] == ["id", "first_name", "last_name"]
+
+
+def test_a_wrong_method_is_405_with_the_allowed_ones(api):
+    response = api.delete(CONTACTS)
+
+    assert response.status_code == 405 and "GET" in response.headers["Allow"]
 
 
 def test_no_traceback_ever_reaches_a_client(api):
