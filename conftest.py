@@ -1,5 +1,6 @@
 # eventlet must patch the standard library before anything else imports it: nameko's pytest
 # plugin no longer does this, and service containers hang without it.
+import infra  # noqa: F401, I001  (first: it quiets eventlet's import-time notice)
 import eventlet
 
 eventlet.monkey_patch()

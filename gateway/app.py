@@ -12,6 +12,7 @@ from gateway.security import hash_password
 from infra import config
 
 DEVELOPMENT_SECRET = "development-secret-change-me-in-production"  # noqa: S105
+MIN_SECRET_BYTES = 32  # HS256 wants a key at least as long as its hash
 
 
 def settings() -> dict:
@@ -38,6 +39,8 @@ def create_app(**overrides) -> Flask:
     app.config.update(settings(), **overrides)
     app.json.sort_keys = False  # fields in the order the schemas declare them
     app.json.ensure_ascii = False  # 张伟, not \u5f20\u4f1f
+    if len(app.config["SECRET_KEY"].encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"CRM_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes (RFC 7518).")
     if app.config["SECRET_KEY"] == DEVELOPMENT_SECRET:
         logging.getLogger(__name__).warning("CRM_SECRET_KEY is unset: using the development secret")
 

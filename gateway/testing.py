@@ -62,7 +62,7 @@ def gateway_app(amqp_uri, database_url, backend):
         DATABASE_URL=url,
         AMQP_URI=amqp_uri,
         RPC_TIMEOUT=2.0,
-        SECRET_KEY="test-secret",
+        SECRET_KEY="a-test-secret-of-at-least-32-bytes",
         ADMIN_EMAIL=ADMIN["email"],
         ADMIN_PASSWORD=ADMIN["password"],
     )

@@ -149,3 +149,10 @@ def test_an_api_key_acts_with_its_role(api):
     )
 
     assert response.status_code == 403
+
+
+def test_a_short_secret_key_is_refused_at_start():
+    from gateway.app import create_app
+
+    with pytest.raises(ValueError, match="CRM_SECRET_KEY"):
+        create_app(SECRET_KEY="short")
