@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from infra.context import Actor
 from services.customers import records
 from services.customers.models import Account, Contact
-from services.customers.schemas import AccountRead, ContactRead
+from services.customers.schemas import account_read, contact_read
 
 SORTABLE = {
     "created_at": Account.created_at,
@@ -27,7 +27,7 @@ def get_all(*, session: Session, params: dict) -> tuple[list[Account], str | Non
 
 
 def create(*, session: Session, data: dict, actor: Actor) -> Account:
-    return records.add(session, Account(**data), AccountRead(), actor)
+    return records.add(session, Account(**data), account_read, actor)
 
 
 def update(
@@ -35,7 +35,7 @@ def update(
 ) -> Account:
     account = get(session=session, account_id=account_id)
     records.check_version(account, expected_version)
-    return records.change(session, account, changes, AccountRead(), actor)
+    return records.change(session, account, changes, account_read, actor)
 
 
 def delete(*, session: Session, account_id, expected_version: int | None, actor: Actor) -> None:
@@ -43,5 +43,5 @@ def delete(*, session: Session, account_id, expected_version: int | None, actor:
     account = get(session=session, account_id=account_id)
     records.check_version(account, expected_version)
     for contact in session.scalars(select(Contact).where(Contact.account_id == account.id)):
-        records.change(session, contact, {"account_id": None}, ContactRead(), actor)
+        records.change(session, contact, {"account_id": None}, contact_read, actor)
     records.remove(session, account, actor)

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from infra.context import Actor
 from services.customers import records
 from services.customers.models import Account, Contact
-from services.customers.schemas import ContactRead
+from services.customers.schemas import contact_read
 
 SORTABLE = {
     "created_at": Contact.created_at,
@@ -35,7 +35,7 @@ def get_all(*, session: Session, params: dict) -> tuple[list[Contact], str | Non
 
 def create(*, session: Session, data: dict, actor: Actor) -> Contact:
     _check_account(session, data.get("account_id"))
-    return records.add(session, Contact(**data), ContactRead(), actor)
+    return records.add(session, Contact(**data), contact_read, actor)
 
 
 def update(
@@ -49,7 +49,7 @@ def update(
     names.update((field, changes[field]) for field in names if field in changes)
     message = "A contact needs a first name or a last name."
     records.require(any(names.values()), "last_name", message)
-    return records.change(session, contact, changes, ContactRead(), actor)
+    return records.change(session, contact, changes, contact_read, actor)
 
 
 def delete(*, session: Session, contact_id, expected_version: int | None, actor: Actor) -> None:

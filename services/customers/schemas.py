@@ -86,3 +86,10 @@ class AccountQuery(ListQuery):
 class ContactQuery(ListQuery):
     account_id = fields.UUID()
     email = fields.String(validate=validate.Length(max=320))
+
+
+# Built once and shared: a marshmallow schema copies its declared fields each time one is made.
+account_create, account_update = AccountCreate(), AccountUpdate()
+account_read, account_query = AccountRead(), AccountQuery()
+contact_create, contact_update = ContactCreate(), ContactUpdate()
+contact_read, contact_query = ContactRead(), ContactQuery()

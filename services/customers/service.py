@@ -4,14 +4,14 @@ from infra.errors import load
 from infra.service import CrmService, rpc
 from services.customers import accounts, contacts
 from services.customers.schemas import (
-    AccountCreate,
-    AccountQuery,
-    AccountRead,
-    AccountUpdate,
-    ContactCreate,
-    ContactQuery,
-    ContactRead,
-    ContactUpdate,
+    account_create,
+    account_query,
+    account_read,
+    account_update,
+    contact_create,
+    contact_query,
+    contact_read,
+    contact_update,
 )
 
 
@@ -26,31 +26,31 @@ class CustomersService(CrmService):
     @rpc
     def create_account(self, data: dict) -> dict:
         account = accounts.create(
-            session=self.db, data=load(AccountCreate(), data), actor=self.caller
+            session=self.db, data=load(account_create, data), actor=self.caller
         )
         self.db.commit()
-        return AccountRead().dump(account)
+        return account_read.dump(account)
 
     @rpc
     def get_account(self, account_id: str) -> dict:
-        return AccountRead().dump(accounts.get(session=self.db, account_id=account_id))
+        return account_read.dump(accounts.get(session=self.db, account_id=account_id))
 
     @rpc
     def list_accounts(self, params: dict) -> dict:
-        query = load(AccountQuery(), params)
-        return page_of(AccountRead(), accounts.get_all(session=self.db, params=query))
+        query = load(account_query, params)
+        return page_of(account_read, accounts.get_all(session=self.db, params=query))
 
     @rpc
     def update_account(self, account_id: str, changes: dict, expected_version=None) -> dict:
         account = accounts.update(
             session=self.db,
             account_id=account_id,
-            changes=load(AccountUpdate(), changes),
+            changes=load(account_update, changes),
             expected_version=expected_version,
             actor=self.caller,
         )
         self.db.commit()
-        return AccountRead().dump(account)
+        return account_read.dump(account)
 
     @rpc
     def delete_account(self, account_id: str, expected_version=None) -> None:
@@ -65,31 +65,31 @@ class CustomersService(CrmService):
     @rpc
     def create_contact(self, data: dict) -> dict:
         contact = contacts.create(
-            session=self.db, data=load(ContactCreate(), data), actor=self.caller
+            session=self.db, data=load(contact_create, data), actor=self.caller
         )
         self.db.commit()
-        return ContactRead().dump(contact)
+        return contact_read.dump(contact)
 
     @rpc
     def get_contact(self, contact_id: str) -> dict:
-        return ContactRead().dump(contacts.get(session=self.db, contact_id=contact_id))
+        return contact_read.dump(contacts.get(session=self.db, contact_id=contact_id))
 
     @rpc
     def list_contacts(self, params: dict) -> dict:
-        query = load(ContactQuery(), params)
-        return page_of(ContactRead(), contacts.get_all(session=self.db, params=query))
+        query = load(contact_query, params)
+        return page_of(contact_read, contacts.get_all(session=self.db, params=query))
 
     @rpc
     def update_contact(self, contact_id: str, changes: dict, expected_version=None) -> dict:
         contact = contacts.update(
             session=self.db,
             contact_id=contact_id,
-            changes=load(ContactUpdate(), changes),
+            changes=load(contact_update, changes),
             expected_version=expected_version,
             actor=self.caller,
         )
         self.db.commit()
-        return ContactRead().dump(contact)
+        return contact_read.dump(contact)
 
     @rpc
     def delete_contact(self, contact_id: str, expected_version=None) -> None:
