@@ -8,9 +8,9 @@ export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
 .PHONY: run test lint format migrate bench clean
 
-$(BIN)/activate: requirements.txt
+$(BIN)/activate: requirements.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	touch $(BIN)/activate
 
 run: $(BIN)/activate
