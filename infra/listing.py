@@ -35,15 +35,19 @@ def _encode(value, row_id) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str):
+def _decode(cursor: str, key: ColumnElement, id_column: ColumnElement) -> tuple:
+    """The cursor's sort value and row id, checked against the columns they will be compared
+    with, so a cursor from another sort, or a forged one, is a 422 and never reaches SQL."""
     try:
         value, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if isinstance(value, dict):
             value = datetime.fromisoformat(value["dt"])
-        return value, row_id
-    except (ValueError, TypeError, KeyError) as exc:
+        if not isinstance(value, key.type.python_type):
+            raise TypeError(f"a {type(value).__name__} for a {key.type.python_type.__name__}")
+        return value, _as_id(id_column, row_id)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise ValidationFailed(
-            "Bad cursor.", {"cursor": ["Not a cursor this API issued."]}
+            "Bad cursor.", {"cursor": ["Not a cursor this API issued for this sort."]}
         ) from exc
 
 
@@ -62,9 +66,8 @@ def page(
     key = allowed[name]
     limit = max(1, min(limit, MAX_LIMIT))
     if cursor:
-        value, row_id = _decode(cursor)
+        after = _decode(cursor, key, id_column)
         bound = tuple_(key, id_column)
-        after = (value, _as_id(id_column, row_id))
         query = query.where(bound < after if descending else bound > after)
     order = (key.desc(), id_column.desc()) if descending else (key.asc(), id_column.asc())
     rows = session.execute(query.add_columns(key).order_by(*order).limit(limit + 1)).all()
@@ -72,5 +75,5 @@ def page(
     return [row[0] for row in rows[:limit]], next_cursor
 
 
-def _as_id(id_column: ColumnElement, row_id: str):
+def _as_id(id_column: ColumnElement, row_id):
     return uuid.UUID(row_id) if id_column.type.python_type is uuid.UUID else row_id

@@ -1,3 +1,6 @@
+import base64
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -150,9 +153,16 @@ def test_cursor_pages_cover_every_contact_once(service):
     assert len(seen) == 7 and set(seen) == made
 
 
+def forged_cursor(value, row_id) -> str:
+    return base64.urlsafe_b64encode(json.dumps([value, row_id]).encode()).decode()
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
+        ({"cursor": forged_cursor({"dt": "2026-01-01T00:00:00+00:00"}, "not-a-uuid")}, "cursor"),
+        ({"cursor": forged_cursor("not-a-date", "6c5ad0d4-3f3c-4c53-9f0e-000000000000")}, "cursor"),
+        ({"cursor": forged_cursor("Li", "6c5ad0d4-3f3c-4c53-9f0e-000000000000")}, "cursor"),
         ({"sort": "password"}, "sort"),
         ({"limit": 0}, "limit"),
         ({"limit": 10_000}, "limit"),
