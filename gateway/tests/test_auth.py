@@ -156,3 +156,14 @@ def test_a_short_secret_key_is_refused_at_start():
 
     with pytest.raises(ValueError, match="CRM_SECRET_KEY"):
         create_app(SECRET_KEY="short")
+
+
+def test_an_admin_cannot_remove_their_own_admin_role_or_access(api):
+    me = next(u for u in api.get("/api/v1/users").json if u["email"] == ADMIN["email"])
+
+    for change in ({"role": "viewer"}, {"is_active": False}):
+        response = api.patch(f"/api/v1/users/{me['id']}", json=change)
+        assert response.status_code == 422, change
+
+    assert api.get(f"/api/v1/users/{me['id']}").json["role"] == "admin"
+    assert api.get("/api/v1/users").status_code == 200

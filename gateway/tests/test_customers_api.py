@@ -256,3 +256,19 @@ def test_a_stopped_service_is_503_within_the_timeout_not_a_hang(api, customers):
     assert "customers" in response.json["detail"]
     assert elapsed < 2.0 + 1.5  # the gateway's RPC timeout in these tests is 2 s
     assert api.client.get("/readyz").status_code == 503
+
+
+def test_an_overlong_idempotency_key_is_422_and_writes_nothing(api):
+    response = api.post(CONTACTS, headers={"Idempotency-Key": "k" * 256}, json={"last_name": "X"})
+
+    assert response.status_code == 422 and "Idempotency-Key" in response.json["errors"]
+    assert contact_count(api) == 0
+
+
+def test_an_if_match_naming_no_version_is_412_and_writes_nothing(api):
+    url = api.post(CONTACTS, json={"last_name": "Byron"}).headers["Location"]
+
+    response = api.patch(url, headers={"If-Match": '"not-a-version"'}, json={"last_name": "X"})
+
+    assert response.status_code == 412
+    assert api.get(url).json["last_name"] == "Byron"
