@@ -173,5 +173,4 @@ def allow(*roles: str):
 
 EVERYONE = ("admin", "manager", "sales", "marketing", "support", "viewer")
 EDITORS = ("admin", "manager", "sales", "marketing", "support")
-MANAGERS = ("admin", "manager")
 ADMINS = ("admin",)

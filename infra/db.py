@@ -103,7 +103,6 @@ class Database(DependencyProvider):
         url = self.container.config.get("DATABASE_URL") or config.database_url(
             self.container.service_name
         )
-        self.url = url
         self.Session = session_factory(url)
         self.sessions: dict = {}
 
