@@ -5,7 +5,7 @@ import logging
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from infra.errors import ServiceError
+from infra.errors import Moved, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,13 @@ def require_json(request):
 
 
 def _service_error(error: ServiceError):
-    return problem(error.status, error.title, error.detail, error.errors)
+    response = problem(error.status, error.title, error.detail, error.errors, **error.extra)
+    if isinstance(error, Moved):  # the same request, at the surviving record
+        path = request.full_path.rstrip("?")
+        response.headers["Location"] = path.replace(
+            error.extra["merged_id"], error.extra["location_id"]
+        )
+    return response
 
 
 def _unexpected(error: Exception):

@@ -13,11 +13,12 @@ class ServiceError(Exception):
     status = 500
     title = "Service error"
 
-    def __init__(self, detail: str = "", errors: dict | None = None):
-        # An empty dict, not None: nameko sends None arguments across RPC as the string "None".
-        super().__init__(detail, errors or {})
+    def __init__(self, detail: str = "", errors: dict | None = None, extra: dict | None = None):
+        # Empty dicts, not None: nameko sends None arguments across RPC as the string "None".
+        super().__init__(detail, errors or {}, extra or {})
         self.detail = detail
         self.errors = errors or {}
+        self.extra = extra or {}  # more members of the problem body, e.g. the existing record
 
 
 @deserialize_to_instance
@@ -38,6 +39,22 @@ class ValidationFailed(ServiceError):
 class Conflict(ServiceError):
     status = 409
     title = "Conflict"
+
+
+@deserialize_to_instance
+class Gone(ServiceError):
+    """The record existed and was erased."""
+
+    status = 410
+    title = "Gone"
+
+
+@deserialize_to_instance
+class Moved(ServiceError):
+    """The record was merged into another; `extra["location_id"]` names the survivor."""
+
+    status = 308
+    title = "Permanent Redirect"
 
 
 @deserialize_to_instance

@@ -1,33 +1,66 @@
-"""Accounts: the companies a CRM user sells to."""
+"""Accounts: the companies a CRM user sells to, in a hierarchy of parents and subsidiaries."""
+
+from functools import partial
+from operator import attrgetter
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from infra.context import Actor
-from services.customers import records
-from services.customers.models import Account, Contact
-from services.customers.schemas import account_read, contact_read
+from infra.errors import load
+from services.customers import contacts, custom_fields, records
+from services.customers.models import Account, AccountTag, Contact
+from services.customers.schemas import account_query, account_read
 
 SORTABLE = {
     "created_at": Account.created_at,
     "updated_at": Account.updated_at,
     "name": func.lower(Account.name),
 }
+MAX_DEPTH = 20
 
 
 def get(*, session: Session, account_id) -> Account:
     return records.get(session, Account, account_id)
 
 
-def get_all(*, session: Session, params: dict) -> tuple[list[Account], str | None]:
-    query = records.filtered(select(Account), Account, params, [Account.name, Account.website])
+def selected(session: Session, params: dict):
+    query = records.filtered(select(Account), Account, params)
+    query = custom_fields.filtered(session, query, "account", params.get("custom") or {})
+    if "q" in params:
+        pattern = records.substring(params["q"].lower())
+        query = query.where(
+            func.lower(Account.name).like(pattern, escape="\\")
+            | func.lower(Account.website).like(pattern, escape="\\")
+        )
     if "industry" in params:
         query = query.where(func.lower(Account.industry) == params["industry"].lower())
-    return records.list_page(session, query, Account, params, SORTABLE)
+    for field in ("category", "parent_id"):
+        if field in params:
+            query = query.where(getattr(Account, field) == params[field])
+    return query
+
+
+def get_all(*, session: Session, params: dict) -> tuple[list[Account], str | None]:
+    return records.list_page(session, selected(session, params), Account, params, SORTABLE)
 
 
 def create(*, session: Session, data: dict, actor: Actor) -> Account:
-    return records.add(session, Account(**data), account_read, actor)
+    data = dict(data)
+    tags = sorted(set(data.pop("tags", [])))
+    values = custom_fields.checked(session, "account", data.pop("custom_fields", {}))
+    check_parent(session, None, data.get("parent_id"))
+    account = Account(**data, custom_fields=values)
+    set_tags(account, tags)
+    return records.add(session, account, account_read, actor)
+
+
+def find_or_create_by_name(session: Session, name: str, actor: Actor) -> Account:
+    """The account called `name` (any case), made if there is none: for imports."""
+    account = session.scalars(
+        select(Account).where(func.lower(Account.name) == name.strip().lower()).limit(1)
+    ).first()
+    return account or create(session=session, data={"name": name.strip()}, actor=actor)
 
 
 def update(
@@ -35,7 +68,25 @@ def update(
 ) -> Account:
     account = get(session=session, account_id=account_id)
     records.check_version(account, expected_version)
-    return records.change(session, account, changes, account_read, actor)
+    changes = dict(changes)
+    if "parent_id" in changes:
+        check_parent(session, account, changes["parent_id"])
+    if "custom_fields" in changes:
+        changes["custom_fields"] = custom_fields.checked(
+            session, "account", changes["custom_fields"], account.custom_fields
+        )
+    if "tags" in changes:
+        changes["tags"] = sorted(set(changes["tags"]))
+    renamed = "name" in changes and changes["name"] != account.name
+    change(session, account, changes, actor)
+    if renamed:  # contacts are found by their company's name
+        for contact in session.scalars(select(Contact).where(Contact.account_id == account.id)):
+            contacts.refresh(session, contact)
+    return account
+
+
+def change(session: Session, account: Account, changes: dict, actor: Actor) -> Account:
+    return records.change(session, account, changes, account_read, actor, ACCESSORS)
 
 
 def delete(*, session: Session, account_id, expected_version: int | None, actor: Actor) -> None:
@@ -43,5 +94,35 @@ def delete(*, session: Session, account_id, expected_version: int | None, actor:
     account = get(session=session, account_id=account_id)
     records.check_version(account, expected_version)
     for contact in session.scalars(select(Contact).where(Contact.account_id == account.id)):
-        records.change(session, contact, {"account_id": None}, contact_read, actor)
+        contacts.change(session, contact, {"account_id": None}, actor)
+    for child in session.scalars(select(Account).where(Account.parent_id == account.id)):
+        change(session, child, {"parent_id": None}, actor)
     records.remove(session, account, actor)
+
+
+def retag(*, session: Session, data: dict, actor: Actor) -> dict:
+    return records.retag(
+        session,
+        Account,
+        data,
+        lambda filters: selected(session, load(account_query, filters)),
+        lambda account, tags: change(session, account, {"tags": tags}, actor),
+    )
+
+
+def check_parent(session: Session, account: Account | None, parent_id) -> None:
+    """The parent exists, and is neither the account itself nor one of its subsidiaries."""
+    seen, current = 0, parent_id
+    while current is not None and seen < MAX_DEPTH:
+        parent = session.get(Account, current)
+        records.require(parent is not None, "parent_id", f"No account with id {current}.")
+        records.require(
+            account is None or parent.id != account.id,
+            "parent_id",
+            "An account cannot be its own parent, nor its subsidiary's subsidiary.",
+        )
+        current, seen = parent.parent_id, seen + 1
+
+
+set_tags = partial(records.set_tags, AccountTag)
+ACCESSORS = {"tags": (attrgetter("tags"), set_tags)}

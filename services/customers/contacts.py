@@ -1,12 +1,26 @@
 """Contacts: the people a CRM user talks to, optionally belonging to an account."""
 
-from sqlalchemy import func, select
+from datetime import timedelta
+from functools import partial
+from operator import attrgetter
+
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from infra.context import Actor
-from services.customers import records
-from services.customers.models import Account, Contact
-from services.customers.schemas import contact_read
+from infra.db import utcnow
+from infra.errors import Conflict, Gone, Moved, NotFound, load
+from services.customers import custom_fields, matching, records
+from services.customers.models import (
+    Account,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    ContactTag,
+    Erasure,
+    Redirect,
+)
+from services.customers.schemas import contact_query, contact_read
 
 SORTABLE = {
     "created_at": Contact.created_at,
@@ -15,27 +29,97 @@ SORTABLE = {
     "first_name": func.coalesce(func.lower(Contact.first_name), ""),
     "email": func.coalesce(func.lower(Contact.email), ""),
 }
-FULL_NAME = func.coalesce(Contact.first_name, "") + " " + func.coalesce(Contact.last_name, "")
-SEARCHED = [Contact.first_name, Contact.last_name, FULL_NAME, Contact.email, Account.name]
 
 
 def get(*, session: Session, contact_id) -> Contact:
-    return records.get(session, Contact, contact_id)
+    """The contact; a merged one answers with where it went, an erased one that it is gone."""
+    contact_id = records.parse_id(contact_id)
+    contact = session.get(Contact, contact_id)
+    if contact is not None:
+        return contact
+    redirect = session.get(Redirect, contact_id)
+    if redirect is not None:
+        raise Moved(
+            f"Contact {contact_id} was merged into contact {redirect.survivor_id}.",
+            extra={"merged_id": str(contact_id), "location_id": str(redirect.survivor_id)},
+        )
+    erasure = session.get(Erasure, contact_id)
+    if erasure is not None:
+        raise Gone(f"Contact {contact_id} was erased on {erasure.erased_at:%Y-%m-%d}.")
+    raise NotFound(f"No contact with id {contact_id}.")
+
+
+def selected(session: Session, params: dict) -> Select:
+    """The contacts a list's filters select (unsorted)."""
+    query = records.filtered(select(Contact), Contact, params)
+    query = custom_fields.filtered(session, query, "contact", params.get("custom") or {})
+    if "q" in params:
+        query = query.where(Contact.search_text.like(records.substring(params["q"].lower())))
+    for field in ("account_id", "lifecycle_stage"):
+        if field in params:
+            query = query.where(getattr(Contact, field) == params[field])
+    if "email" in params:
+        address = matching.normalize_email(params["email"])
+        query = query.where(Contact.emails.any(ContactEmail.normalized == address))
+    if "phone" in params:
+        number = matching.normalize_phone(params["phone"], params.get("country"))
+        query = query.where(Contact.phones.any(ContactPhone.normalized == number))
+    if "birthday_within" in params:
+        query = query.where(birthday_within(params["birthday_within"]))
+    return query
+
+
+def birthday_within(days: int):
+    """Birthday (month and day) from today to `days` ahead, across the new year too."""
+    today = utcnow().date()
+    start, end = today, today + timedelta(days=days)
+    first, last = start.month * 100 + start.day, end.month * 100 + end.day
+    if first <= last and end.year == start.year:
+        return Contact.birthday_md.between(first, last)
+    return or_(Contact.birthday_md >= first, Contact.birthday_md <= last)
 
 
 def get_all(*, session: Session, params: dict) -> tuple[list[Contact], str | None]:
-    query = select(Contact).outerjoin(Account, Contact.account_id == Account.id)
-    query = records.filtered(query, Contact, params, SEARCHED)
-    if "account_id" in params:
-        query = query.where(Contact.account_id == params["account_id"])
-    if "email" in params:
-        query = query.where(func.lower(Contact.email) == params["email"].lower())
-    return records.list_page(session, query, Contact, params, SORTABLE)
+    return records.list_page(session, selected(session, params), Contact, params, SORTABLE)
 
 
-def create(*, session: Session, data: dict, actor: Actor) -> Contact:
-    _check_account(session, data.get("account_id"))
-    return records.add(session, Contact(**data), contact_read, actor)
+def build(session: Session, data: dict) -> Contact:
+    """An unsaved contact, with its emails, phones and tags, from loaded `contact_create` data."""
+    data = dict(data)
+    tags, values = data.pop("tags", []), data.pop("custom_fields", {})
+    emails = data.pop("emails", None) or _as_list(data.pop("email", None), "address")
+    phones = data.pop("phones", None) or _as_list(data.pop("phone", None), "number")
+    check_account(session, data.get("account_id"))
+    contact = Contact(**data, custom_fields=custom_fields.checked(session, "contact", values))
+    set_tags(contact, sorted(set(tags)))
+    set_emails(contact, emails)
+    set_phones(contact, phones)
+    refresh(session, contact)
+    return contact
+
+
+def create(*, session: Session, data: dict, actor: Actor, allow_duplicate: bool = False):
+    contact = build(session, data)
+    if not allow_duplicate:
+        refuse_duplicate(session, contact)
+    return records.add(session, contact, contact_read, actor)
+
+
+def refuse_duplicate(session: Session, contact: Contact) -> None:
+    """409 with the existing contact when the new one shares a normalized email or phone."""
+    match = matching.existing_match(
+        session,
+        [row.normalized for row in contact.emails],
+        [row.normalized for row in contact.phones],
+    )
+    if match is not None:
+        field, existing = match
+        message = f"Contact {existing.id} already has this {field}."
+        raise Conflict(
+            f"{message} Send `allow_duplicate=true` to create the contact anyway.",
+            {field: [message]},
+            {"existing": contact_read.dump(existing)},
+        )
 
 
 def update(
@@ -44,12 +128,54 @@ def update(
     contact = get(session=session, contact_id=contact_id)
     records.check_version(contact, expected_version)
     if changes.get("account_id") is not None:
-        _check_account(session, changes["account_id"])
+        check_account(session, changes["account_id"])
     names = {"first_name": contact.first_name, "last_name": contact.last_name}
     names.update((field, changes[field]) for field in names if field in changes)
     message = "A contact needs a first name or a last name."
     records.require(any(names.values()), "last_name", message)
-    return records.change(session, contact, changes, contact_read, actor)
+    return change(session, contact, prepared(session, contact, changes), actor)
+
+
+def prepared(session: Session, contact: Contact, changes: dict) -> dict:
+    """`changes` in the shape the record's accessors compare and write."""
+    changes = dict(changes)
+    if "custom_fields" in changes:
+        changes["custom_fields"] = custom_fields.checked(
+            session, "contact", changes["custom_fields"], contact.custom_fields
+        )
+    if "tags" in changes:
+        changes["tags"] = sorted(set(changes["tags"]))
+    for field, key in (("emails", "address"), ("phones", "number")):
+        if field in changes:
+            changes[field] = _with_primary(changes[field], key)
+    return changes
+
+
+def change(session: Session, contact: Contact, changes: dict, actor: Actor) -> Contact:
+    return records.change(
+        session, contact, changes, contact_read, actor, ACCESSORS, partial(refresh, session)
+    )
+
+
+def fill_in(session: Session, contact: Contact, data: dict, actor: Actor) -> Contact:
+    """Merge what `data` (loaded `contact_create` data) knows into `contact`: empty fields are
+    filled, tags, emails and phones added; what the contact already says is kept."""
+    changes = {
+        field: value
+        for field, value in data.items()
+        if field not in MERGED_SEPARATELY
+        and value not in (None, "")
+        and not getattr(contact, field)
+    }
+    if data.get("tags"):
+        changes["tags"] = sorted(set(contact.tags) | set(data["tags"]))
+    if data.get("custom_fields"):
+        changes["custom_fields"] = {**data["custom_fields"], **contact.custom_fields}
+    for field, key, single in (("emails", "address", "email"), ("phones", "number", "phone")):
+        extra = data.get(field) or _as_list(data.get(single), key)
+        if extra:
+            changes[field] = _merged_list(ACCESSORS[field][0](contact), extra, key)
+    return change(session, contact, prepared(session, contact, changes), actor)
 
 
 def delete(*, session: Session, contact_id, expected_version: int | None, actor: Actor) -> None:
@@ -58,7 +184,137 @@ def delete(*, session: Session, contact_id, expected_version: int | None, actor:
     records.remove(session, contact, actor)
 
 
-def _check_account(session: Session, account_id) -> None:
+def retag(*, session: Session, data: dict, actor: Actor) -> dict:
+    return records.retag(
+        session,
+        Contact,
+        data,
+        lambda filters: selected(session, load(contact_query, filters)),
+        lambda contact, tags: change(session, contact, {"tags": tags}, actor),
+    )
+
+
+def check_account(session: Session, account_id) -> None:
     if account_id is not None:
         exists = session.get(Account, account_id) is not None
         records.require(exists, "account_id", f"No account with id {account_id}.")
+
+
+def refresh(session: Session, contact: Contact) -> None:
+    """Recompute what is derived from the contact's fields: primary email and phone, phones'
+    normalized forms (they depend on the country), birthday key, search text."""
+    contact.email = next((row.address for row in contact.emails if row.is_primary), None)
+    contact.phone = next((row.number for row in contact.phones if row.is_primary), None)
+    for row in contact.phones:
+        row.normalized = matching.normalize_phone(row.number, contact.country)
+    birthday = contact.birthday
+    contact.birthday_md = birthday.month * 100 + birthday.day if birthday else None
+    account = session.get(Account, contact.account_id) if contact.account_id else None
+    contact.search_text = search_text(contact, account.name if account else "")
+
+
+def search_text(contact: Contact, company: str) -> str:
+    first, last = contact.first_name or "", contact.last_name or ""
+    parts = [f"{first} {last}", last + first]  # "Ada Lovelace" and, for Chinese, "朱飞"
+    parts += [row.address for row in contact.emails]
+    parts += [value for row in contact.phones for value in (row.number, row.normalized)]
+    parts.append(company)
+    return " | ".join(part.strip() for part in parts if part.strip()).lower()
+
+
+def set_tags(contact: Contact, tags: list[str]) -> None:
+    records.set_tags(ContactTag, contact, tags)
+
+
+def set_emails(contact: Contact, items: list[dict]) -> None:
+    unique = _unique(_with_primary(items, "address"), matching.normalize_email, "address")
+    contact.emails = [
+        ContactEmail(
+            address=item["address"].strip(),
+            normalized=matching.normalize_email(item["address"]),
+            label=item.get("label"),
+            is_primary=item["primary"],
+        )
+        for item in unique
+    ]
+
+
+def set_phones(contact: Contact, items: list[dict]) -> None:
+    unique = _unique(_with_primary(items, "number"), str.strip, "number")
+    contact.phones = [
+        ContactPhone(
+            number=item["number"].strip(),
+            normalized="",  # set by refresh(), which knows the country
+            label=item.get("label"),
+            is_primary=item["primary"],
+        )
+        for item in unique
+    ]
+
+
+def email_list(contact: Contact) -> list[dict]:
+    return [
+        {"address": row.address, "label": row.label, "primary": row.is_primary}
+        for row in contact.emails
+    ]
+
+
+def phone_list(contact: Contact) -> list[dict]:
+    return [
+        {"number": row.number, "label": row.label, "primary": row.is_primary}
+        for row in contact.phones
+    ]
+
+
+def set_primary_email(contact: Contact, address: str | None) -> None:
+    set_emails(contact, _replace_primary(email_list(contact), address, "address"))
+
+
+def set_primary_phone(contact: Contact, number: str | None) -> None:
+    set_phones(contact, _replace_primary(phone_list(contact), number, "number"))
+
+
+ACCESSORS = {
+    "tags": (attrgetter("tags"), set_tags),
+    "emails": (email_list, set_emails),
+    "phones": (phone_list, set_phones),
+    "email": (attrgetter("email"), set_primary_email),
+    "phone": (attrgetter("phone"), set_primary_phone),
+}
+MERGED_SEPARATELY = ("tags", "emails", "phones", "custom_fields", "email", "phone")
+
+
+def _as_list(value: str | None, key: str) -> list[dict]:
+    return [{key: value, "primary": True}] if value else []
+
+
+def _with_primary(items: list[dict], key: str) -> list[dict]:
+    """Items in a canonical shape, exactly one primary (the first, unless one is marked)."""
+    items = [
+        {key: item[key].strip(), "label": item.get("label"), "primary": bool(item.get("primary"))}
+        for item in items
+    ]
+    if items and not any(item["primary"] for item in items):
+        items[0]["primary"] = True
+    return sorted(items, key=lambda item: not item["primary"])
+
+
+def _unique(items: list[dict], normalize, key: str) -> list[dict]:
+    seen, unique = set(), []
+    for item in items:
+        if normalize(item[key]) not in seen:
+            seen.add(normalize(item[key]))
+            unique.append(item)
+    return unique
+
+
+def _replace_primary(items: list[dict], value: str | None, key: str) -> list[dict]:
+    rest = [{**item, "primary": False} for item in items if not item["primary"]]
+    rest = [item for item in rest if value is None or item[key] != value]
+    return [{key: value, "label": None, "primary": True}, *rest] if value else rest
+
+
+def _merged_list(current: list[dict], extra: list[dict], key: str) -> list[dict]:
+    known = {item[key].strip().lower() for item in current}
+    added = [{**item, "primary": False} for item in extra if item[key].strip().lower() not in known]
+    return current + added

@@ -56,7 +56,13 @@ class Owned:
     custom_fields: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
-class Account(Record, Owned, Base):
+class Tagged:
+    @property
+    def tags(self) -> list[str]:
+        return sorted(row.tag for row in self.tag_rows)
+
+
+class Account(Record, Owned, Tagged, Base):
     __tablename__ = "accounts"
 
     name: Mapped[str] = mapped_column(String(255))
@@ -73,7 +79,7 @@ class Account(Record, Owned, Base):
     )
 
 
-class Contact(Record, Owned, Base):
+class Contact(Record, Owned, Tagged, Base):
     __tablename__ = "contacts"
 
     first_name: Mapped[str | None] = mapped_column(String(100))

@@ -1,17 +1,26 @@
 """What accounts and contacts share: lookups, versioned updates, list filters, events."""
 
+import operator
 import uuid
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import partial
+from operator import attrgetter
+from typing import Any
 
 from marshmallow import Schema
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from infra import listing, outbox
+from infra.context import Actor
+from infra.db import utcnow
 from infra.errors import NotFound, PreconditionFailed, ValidationFailed
-from services.customers.models import Record
+from services.customers.models import Change, Record, TimelineEntry
 
 SOURCE = "customers"
+MAX_BULK = 10_000
 
 
 def parse_id(value) -> uuid.UUID:
@@ -36,19 +45,35 @@ def check_version(record: Record, expected_version: int | None) -> None:
         )
 
 
-def apply_changes(record: Record, changes: dict) -> dict:
-    """Set the fields that differ; returns `{field: [old, new]}` for the change history."""
+Accessor = tuple[Callable[[Record], Any], Callable[[Record, Any], None]]
+
+
+def apply_changes(record: Record, changes: dict, accessors: dict[str, Accessor]) -> dict:
+    """Set the fields that differ; returns `{field: [old, new]}` for the change history.
+    `accessors` read and write the fields that are not plain columns (tags, emails...)."""
     diff = {}
     for field, new in changes.items():
-        old = getattr(record, field)
+        read, write = accessors.get(field, (attrgetter(field), partial(_set, field)))
+        old = read(record)
         if old != new:
-            diff[field] = [_plain(old), _plain(new)]
-            setattr(record, field, new)
+            diff[field] = [plain(old), plain(new)]
+            write(record, new)
+    if diff:
+        record.updated_at = utcnow()  # also when only tags or emails changed: a new version
     return diff
 
 
-def _plain(value):
-    return str(value) if isinstance(value, uuid.UUID) else value
+def _set(field: str, record: Record, value) -> None:
+    setattr(record, field, value)
+
+
+def plain(value):
+    """A value as it appears in events and the change history (JSON)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
 
 
 def flush(session: Session, record: Record) -> None:
@@ -61,17 +86,26 @@ def flush(session: Session, record: Record) -> None:
         ) from None
 
 
-def filtered(query: Select, model: type[Record], params: dict, search_columns: list) -> Select:
-    if "q" in params:
-        pattern = (
-            "%" + params["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        )
-        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in search_columns)))
-    if "created_after" in params:
-        query = query.where(model.created_at >= params["created_after"])
-    if "created_before" in params:
-        query = query.where(model.created_at < params["created_before"])
+def filtered(query: Select, model: type[Record], params: dict) -> Select:
+    """The filters accounts and contacts share; `q` and custom fields are the caller's."""
+    for param, column, compare in (
+        ("created_after", model.created_at, operator.ge),
+        ("created_before", model.created_at, operator.lt),
+        ("updated_after", model.updated_at, operator.ge),
+        ("updated_before", model.updated_at, operator.lt),
+        ("owner_id", model.owner_id, operator.eq),
+        ("country", model.country, operator.eq),
+    ):
+        if param in params:
+            query = query.where(compare(column, params[param]))
+    for tag in params.get("tag", ()):
+        query = query.where(model.tag_rows.any(tag=tag))
     return query
+
+
+def substring(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own wildcards taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def list_page(session: Session, query: Select, model: type[Record], params: dict, sortable: dict):
@@ -86,34 +120,137 @@ def list_page(session: Session, query: Select, model: type[Record], params: dict
     )
 
 
-def publish(session: Session, type: str, data: dict, actor) -> None:
-    outbox.record(session, SOURCE, type, data, actor.as_dict())
+def publish(session: Session, type: str, data: dict, actor: Actor) -> dict:
+    return outbox.record(session, SOURCE, type, data, actor.as_dict())
 
 
 def entity(record: Record) -> str:
     return type(record).__name__.lower()
 
 
-def add(session: Session, record: Record, read: Schema, actor) -> Record:
+def add(session: Session, record: Record, read: Schema, actor: Actor) -> Record:
     session.add(record)
     session.flush()
-    publish(session, f"{entity(record)}_created", read.dump(record), actor)
+    envelope = publish(session, f"{entity(record)}_created", read.dump(record), actor)
+    remember(session, record, "created", {}, actor, envelope)
     return record
 
 
-def change(session: Session, record: Record, changes: dict, read: Schema, actor) -> Record:
-    """Apply `changes`; if anything differs, write it and publish `<entity>_updated`."""
-    diff = apply_changes(record, changes)
+def change(
+    session: Session,
+    record: Record,
+    changes: dict,
+    read: Schema,
+    actor: Actor,
+    accessors: dict[str, Accessor] | None = None,
+    prepare: Callable[[Record], None] | None = None,
+) -> Record:
+    """Apply `changes`; if anything differs, write it and publish `<entity>_updated`.
+    `prepare` runs after the changes, before the write (to refresh derived columns)."""
+    diff = apply_changes(record, changes, accessors or {})
     if diff:
+        if prepare:
+            prepare(record)
         flush(session, record)
-        publish(session, f"{entity(record)}_updated", {**read.dump(record), "changes": diff}, actor)
+        data = {**read.dump(record), "changes": diff}
+        envelope = publish(session, f"{entity(record)}_updated", data, actor)
+        remember(session, record, "updated", diff, actor, envelope)
     return record
 
 
-def remove(session: Session, record: Record, actor) -> None:
+def remove(session: Session, record: Record, actor: Actor) -> None:
     session.delete(record)
     flush(session, record)
-    publish(session, f"{entity(record)}_deleted", {"id": str(record.id)}, actor)
+    envelope = publish(session, f"{entity(record)}_deleted", {"id": str(record.id)}, actor)
+    remember(session, record, "deleted", {}, actor, envelope)
+
+
+def remember(
+    session: Session, record: Record, action: str, fields: dict, actor: Actor, envelope: dict
+) -> None:
+    """Keep the change in the record's history and on its timeline."""
+    name = entity(record)
+    session.add(
+        Change(
+            entity=name,
+            record_id=record.id,
+            action=action,
+            fields=fields,
+            changed_at=utcnow(),
+            user_id=parse_user(actor.user_id),
+            via=actor.via,
+        )
+    )
+    if action != "deleted":
+        what = f"changed {', '.join(sorted(fields))}" if fields else action
+        summary = f"{name.capitalize()} {what}"
+        on_timeline(session, record.id, envelope, "change", summary, {"changes": fields})
+
+
+def on_timeline(
+    session: Session,
+    subject_id: uuid.UUID,
+    envelope: dict,
+    kind: str,
+    summary: str,
+    data: dict | None = None,
+) -> None:
+    session.add(
+        TimelineEntry(
+            subject_id=subject_id,
+            occurred_at=datetime.fromisoformat(envelope["time"]),
+            kind=kind,
+            source=envelope["source"].removeprefix("crm/"),
+            event_type=envelope["type"],
+            event_id=envelope["id"],
+            summary=summary[:500],
+            data=envelope["data"] if data is None else data,
+        )
+    )
+
+
+def parse_user(user_id) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(user_id)) if user_id else None
+    except ValueError:
+        return None
+
+
+def set_tags(tag_model, record: Record, tags: list[str]) -> None:
+    """Make the record's tag rows exactly `tags`, keeping the rows that stay."""
+    kept = {row.tag: row for row in record.tag_rows}
+    record.tag_rows = [kept.get(tag) or tag_model(tag=tag) for tag in tags]
+
+
+def retag(
+    session: Session,
+    model: type[Record],
+    data: dict,
+    selected: Callable[[dict], Select],
+    change_tags: Callable[[Record, list[str]], Record],
+) -> dict:
+    """Add or remove tags on the records `data` names by `ids` or by a list `filter`; each
+    record that changes publishes its update."""
+    if "ids" in data:
+        query = select(model).where(model.id.in_(data["ids"]))
+    else:
+        query = selected(data["filter"])
+    count = session.scalar(select(func.count()).select_from(query.subquery()))
+    if count > MAX_BULK:
+        message = f"The filter selects {count} records; tag at most {MAX_BULK} at a time."
+        raise ValidationFailed(message, {"filter": [message]})
+    changed = 0
+    for record in session.scalars(query):
+        current = set(record.tags)
+        wanted = (
+            current | set(data["tags"])
+            if data["operation"] == "add"
+            else current - set(data["tags"])
+        )
+        if wanted != current:
+            change_tags(record, sorted(wanted))
+            changed += 1
+    return {"matched": count, "changed": changed}
 
 
 def require(condition: bool, field: str, message: str) -> None:

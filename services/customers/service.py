@@ -2,7 +2,7 @@
 
 from infra.errors import load
 from infra.service import CrmService, rpc
-from services.customers import accounts, contacts
+from services.customers import accounts, contacts, custom_fields
 from services.customers.schemas import (
     account_create,
     account_query,
@@ -12,6 +12,12 @@ from services.customers.schemas import (
     contact_query,
     contact_read,
     contact_update,
+    create_options,
+    custom_field_create,
+    custom_field_query,
+    custom_field_read,
+    custom_field_update,
+    tag_operation,
 )
 
 
@@ -63,9 +69,12 @@ class CustomersService(CrmService):
         self.db.commit()
 
     @rpc
-    def create_contact(self, data: dict) -> dict:
+    def create_contact(self, data: dict, options: dict | None = None) -> dict:
         contact = contacts.create(
-            session=self.db, data=load(contact_create, data), actor=self.caller
+            session=self.db,
+            data=load(contact_create, data),
+            actor=self.caller,
+            **load(create_options, options or {}),
         )
         self.db.commit()
         return contact_read.dump(contact)
@@ -99,4 +108,50 @@ class CustomersService(CrmService):
             expected_version=expected_version,
             actor=self.caller,
         )
+        self.db.commit()
+
+    @rpc
+    def tag_accounts(self, data: dict) -> dict:
+        result = accounts.retag(session=self.db, data=load(tag_operation, data), actor=self.caller)
+        self.db.commit()
+        return result
+
+    @rpc
+    def tag_contacts(self, data: dict) -> dict:
+        result = contacts.retag(session=self.db, data=load(tag_operation, data), actor=self.caller)
+        self.db.commit()
+        return result
+
+    @rpc
+    def create_custom_field(self, data: dict) -> dict:
+        field = custom_fields.create(
+            session=self.db, data=load(custom_field_create, data), actor=self.caller
+        )
+        self.db.commit()
+        return custom_field_read.dump(field)
+
+    @rpc
+    def get_custom_field(self, field_id: str) -> dict:
+        return custom_field_read.dump(custom_fields.get(session=self.db, field_id=field_id))
+
+    @rpc
+    def list_custom_fields(self, params: dict) -> dict:
+        query = load(custom_field_query, params)
+        found = custom_fields.get_all(session=self.db, entity=query.get("entity"))
+        return {"items": custom_field_read.dump(found, many=True), "next_cursor": None}
+
+    @rpc
+    def update_custom_field(self, field_id: str, changes: dict, expected_version=None) -> dict:
+        field = custom_fields.update(
+            session=self.db,
+            field_id=field_id,
+            changes=load(custom_field_update, changes),
+            actor=self.caller,
+        )
+        self.db.commit()
+        return custom_field_read.dump(field)
+
+    @rpc
+    def delete_custom_field(self, field_id: str, expected_version=None) -> None:
+        custom_fields.delete(session=self.db, field_id=field_id, actor=self.caller)
         self.db.commit()

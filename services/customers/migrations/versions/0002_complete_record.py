@@ -5,6 +5,8 @@ Revision ID: 0002
 Revises: 0001
 """
 
+import warnings
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -14,6 +16,9 @@ revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+
+# Batch mode on SQLite cannot copy expression indexes; restore_expression_indexes() remakes them.
+warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
 
 
 def upgrade() -> None:
@@ -303,7 +308,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_contacts_owner_id"), ["owner_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_contacts_updated_at"), ["updated_at"], unique=False)
 
+    restore_expression_indexes()
     carry_over_emails_and_phones()
+
+
+def restore_expression_indexes() -> None:
+    """SQLite's batch mode rebuilds a table without the indexes it cannot reflect."""
+    for name, table, column in (
+        ("ix_accounts_name_lower", "accounts", "name"),
+        ("ix_contacts_last_name_lower", "contacts", "last_name"),
+        ("ix_contacts_email_lower", "contacts", "email"),
+    ):
+        op.create_index(name, table, [sa.text(f"lower({column})")], if_not_exists=True)
 
 
 def carry_over_emails_and_phones() -> None:
