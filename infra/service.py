@@ -4,6 +4,7 @@ methods and timer that make its event log readable and reliably published."""
 import functools
 
 from nameko.amqp.publish import Publisher
+from nameko.extensions import DependencyProvider
 from nameko.rpc import Responder
 from nameko.rpc import rpc as nameko_rpc
 from nameko.timer import timer
@@ -25,6 +26,14 @@ Responder.publisher_cls = functools.partial(Publisher, use_confirms=False)
 # An RPC entrypoint whose ServiceErrors (not found, validation, ...) are answers to the caller,
 # logged as warnings, not as crashes with a traceback.
 rpc = nameko_rpc(expected_exceptions=(ServiceError,))
+
+
+class Stopping(DependencyProvider):
+    """`self.stopping()` in a timer's worker: true once the service is asked to stop, so long
+    work can pause at a safe point instead of holding the shutdown up until it is done."""
+
+    def get_dependency(self, worker_ctx):
+        return worker_ctx.entrypoint.should_stop.ready
 
 
 class CrmService:

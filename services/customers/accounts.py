@@ -1,5 +1,6 @@
 """Accounts: the companies a CRM user sells to, in a hierarchy of parents and subsidiaries."""
 
+from collections.abc import Iterable
 from functools import partial
 from operator import attrgetter
 
@@ -45,22 +46,35 @@ def get_all(*, session: Session, params: dict) -> tuple[list[Account], str | Non
     return records.list_page(session, selected(session, params), Account, params, SORTABLE)
 
 
-def create(*, session: Session, data: dict, actor: Actor) -> Account:
+def build(session: Session, data: dict) -> Account:
+    """An unsaved account from loaded `account_create` data."""
     data = dict(data)
     tags = sorted(set(data.pop("tags", [])))
     values = custom_fields.checked(session, "account", data.pop("custom_fields", {}))
     check_parent(session, None, data.get("parent_id"))
     account = Account(**data, custom_fields=values)
     set_tags(account, tags)
-    return records.add(session, account, account_read, actor)
+    return account
 
 
-def find_or_create_by_name(session: Session, name: str, actor: Actor) -> Account:
-    """The account called `name` (any case), made if there is none: for imports."""
-    account = session.scalars(
-        select(Account).where(func.lower(Account.name) == name.strip().lower()).limit(1)
-    ).first()
-    return account or create(session=session, data={"name": name.strip()}, actor=actor)
+def create(*, session: Session, data: dict, actor: Actor) -> Account:
+    return records.add(session, build(session, data), account_read, actor)
+
+
+def find_or_create_by_names(session: Session, names: Iterable[str], actor: Actor) -> dict:
+    """The accounts called `names` (any case), by lower-cased name; one is made, as its first
+    spelling in `names` says, where there is none. One query and one write for a whole batch
+    of an import."""
+    wanted: dict[str, str] = {}
+    for name in names:
+        wanted.setdefault(name.strip().lower(), name.strip())
+    if not wanted:
+        return {}
+    found = session.scalars(select(Account).where(func.lower(Account.name).in_(wanted)))
+    accounts = {account.name.lower(): account for account in found}
+    new = [build(session, {"name": wanted[key]}) for key in wanted if key not in accounts]
+    records.add_many(session, new, account_read, actor)
+    return accounts | {account.name.lower(): account for account in new}
 
 
 def update(

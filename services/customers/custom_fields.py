@@ -90,7 +90,7 @@ def _value(model, name: str):
 
 def checked(session: Session, entity: str, values: dict, current: dict | None = None) -> dict:
     """`current` with `values` applied (None removes), each checked against its definition."""
-    known = definitions(session, entity)
+    known = definitions(session, entity) if values else {}  # nothing to check: no query
     result, errors = dict(current or {}), {}
     for name, value in values.items():
         if name not in known:

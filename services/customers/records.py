@@ -129,11 +129,19 @@ def entity(record: Record) -> str:
 
 
 def add(session: Session, record: Record, read: Schema, actor: Actor) -> Record:
-    session.add(record)
+    return add_many(session, [record], read, actor)[0]
+
+
+def add_many(session: Session, new: list[Record], read: Schema, actor: Actor) -> list[Record]:
+    """Write new records with one flush, and their `<entity>_created` events with one
+    reservation of sequence numbers (an import adds hundreds at a time)."""
+    session.add_all(new)
     session.flush()
-    envelope = publish(session, f"{entity(record)}_created", read.dump(record), actor)
-    remember(session, record, "created", {}, actor, envelope)
-    return record
+    created = [(f"{entity(record)}_created", read.dump(record)) for record in new]
+    envelopes = outbox.record_many(session, SOURCE, created, actor.as_dict())
+    for record, envelope in zip(new, envelopes, strict=True):
+        remember(session, record, "created", {}, actor, envelope)
+    return new
 
 
 def change(

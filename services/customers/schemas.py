@@ -2,6 +2,8 @@
 with these same schemas; the service validates again, as the owner of the data (and checks what
 only it can: custom fields against their definitions, that referenced records exist)."""
 
+import codecs
+import json
 from datetime import UTC, date
 
 from marshmallow import (
@@ -364,6 +366,130 @@ class CustomFieldQuery(Schema):
     entity = one_of(ENTITIES)
 
 
+# The contact fields a CSV column can fill; `company` names the contact's account (found by
+# name, or made). A header that spells one of these (any case, spaces for underscores) maps
+# itself.
+IMPORT_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "title",
+    "company",
+    "birthday",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "preferred_channel",
+    "lifecycle_stage",
+    "tags",
+)
+IMPORT_STATUSES = ("uploading", "queued", "running", "done", "failed")
+
+
+def text_encoding(name: str) -> None:
+    try:
+        known = codecs.lookup(name)._is_text_encoding
+    except LookupError:
+        known = False
+    if not known:
+        raise ValidationError(f"Unknown encoding {name!r}; for example utf-8, gbk, gb18030.")
+
+
+def import_targets(mapping: dict) -> None:
+    unknown = {
+        column: field
+        for column, field in mapping.items()
+        if field is not None and field not in IMPORT_FIELDS
+    }
+    if unknown:
+        raise ValidationError(
+            [
+                f"Column {column!r}: {field!r} is not a contact field."
+                for column, field in unknown.items()
+            ]
+            + [f"Fields: {', '.join(IMPORT_FIELDS)}; null ignores a column."]
+        )
+
+
+class JsonObject(fields.Dict):
+    """A JSON object, also when it arrives as the text of a form field."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValidationError("Not valid JSON.") from None
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class ImportOptions(Schema):
+    dry_run = fields.Boolean(
+        load_default=False, metadata={"description": "Report what would happen; write nothing."}
+    )
+    on_duplicate = one_of(
+        ("skip", "merge"),
+        load_default="skip",
+        metadata={
+            "description": "A row whose email (trimmed, any case) an earlier row or an existing "
+            "contact has: `skip` it, or `merge` it into that contact (empty fields filled, tags "
+            "added)."
+        },
+    )
+    encoding = fields.String(
+        validate=text_encoding,
+        metadata={
+            "description": "The file's encoding; by default UTF-8 (BOM or not) if it "
+            "decodes as such, else GB18030 (GBK's superset)."
+        },
+    )
+    mapping = JsonObject(
+        keys=fields.String(validate=validate.Length(min=1, max=200)),
+        values=fields.String(allow_none=True),
+        validate=[validate.Length(max=100), import_targets],
+        load_default=dict,
+        metadata={
+            "description": 'JSON: `{"CSV header": "contact field"}`, e.g. `{"姓": "last_name", '
+            '"名": "first_name"}`. Headers not named keep their own mapping.'
+        },
+    )
+
+
+class ImportRejection(Schema):
+    line = fields.Integer(metadata={"description": "The physical line in the file; header = 1."})
+    reason = fields.String(
+        metadata={
+            "description": "`invalid_email`, `missing_name`, `bad_birthday`, `too_many_columns` "
+            "or `invalid_<field>`."
+        }
+    )
+    message = fields.String()
+
+
+class ImportRead(Schema):
+    id = fields.UUID()
+    status = fields.String(metadata={"description": " → ".join(IMPORT_STATUSES[:4]) + " | failed"})
+    dry_run = fields.Boolean()
+    on_duplicate = fields.String()
+    encoding = fields.String(
+        allow_none=True, metadata={"description": "As given, or as detected once it runs."}
+    )
+    mapping = fields.Dict()
+    total = fields.Integer(metadata={"description": "Rows under the header (blank ones aside)."})
+    processed = fields.Integer()
+    created = fields.Integer()
+    duplicates = fields.Integer()
+    merged = fields.Integer()
+    rejected = fields.List(fields.Nested(ImportRejection))
+    error = fields.String(allow_none=True, metadata={"description": "Why a job failed."})
+    created_by = fields.UUID(allow_none=True)
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+
+
 # Built once and shared: a marshmallow schema copies its declared fields each time one is made.
 account_create, account_update = AccountCreate(), AccountUpdate()
 account_read, account_query = AccountRead(), AccountQuery()
@@ -372,3 +498,4 @@ contact_read, contact_query = ContactRead(), ContactQuery()
 create_options, tag_operation = CreateOptions(), TagOperation()
 custom_field_create, custom_field_update = CustomFieldCreate(), CustomFieldUpdate()
 custom_field_read, custom_field_query = CustomFieldRead(), CustomFieldQuery()
+import_options, import_read = ImportOptions(), ImportRead()

@@ -1,8 +1,12 @@
 """The customers service's RPC entrypoints: validate, call the domain, commit, dump."""
 
-from infra.errors import load
-from infra.service import CrmService, rpc
-from services.customers import accounts, contacts, custom_fields
+import base64
+
+from nameko.timer import timer
+
+from infra.errors import ValidationFailed, load
+from infra.service import CrmService, Stopping, rpc
+from services.customers import accounts, contacts, custom_fields, imports
 from services.customers.schemas import (
     account_create,
     account_query,
@@ -17,8 +21,12 @@ from services.customers.schemas import (
     custom_field_query,
     custom_field_read,
     custom_field_update,
+    import_options,
+    import_read,
     tag_operation,
 )
+
+IMPORT_INTERVAL = 1.0  # seconds between looks for an import to run
 
 
 def page_of(schema, page) -> dict:
@@ -28,6 +36,8 @@ def page_of(schema, page) -> dict:
 
 class CustomersService(CrmService):
     name = "customers"
+
+    stopping = Stopping()
 
     @rpc
     def create_account(self, data: dict) -> dict:
@@ -155,3 +165,45 @@ class CustomersService(CrmService):
     def delete_custom_field(self, field_id: str, expected_version=None) -> None:
         custom_fields.delete(session=self.db, field_id=field_id, actor=self.caller)
         self.db.commit()
+
+    @rpc
+    def create_import(self, options: dict) -> dict:
+        job = imports.create(
+            session=self.db, options=load(import_options, options), actor=self.caller
+        )
+        self.db.commit()
+        return import_read.dump(job)
+
+    @rpc
+    def append_import_chunk(self, job_id: str, seq: int, data: str) -> None:
+        """The next piece of an upload, base64 (RPC messages are JSON)."""
+        try:
+            imports.append_chunk(
+                session=self.db,
+                job_id=job_id,
+                seq=int(seq),
+                data=base64.b64decode(data),
+                actor=self.caller,
+            )
+        except ValidationFailed:
+            self.db.commit()  # the refused upload was deleted: nothing stays behind
+            raise
+        self.db.commit()
+
+    @rpc
+    def queue_import(self, job_id: str) -> dict:
+        try:
+            job = imports.queue(session=self.db, job_id=job_id, actor=self.caller)
+        except ValidationFailed:
+            self.db.commit()  # the refused upload was deleted: nothing stays behind
+            raise
+        self.db.commit()
+        return import_read.dump(job)
+
+    @rpc
+    def get_import(self, job_id: str) -> dict:
+        return import_read.dump(imports.get(session=self.db, job_id=job_id, actor=self.caller))
+
+    @timer(interval=IMPORT_INTERVAL)
+    def run_imports(self) -> None:
+        imports.run_waiting(session=self.db, stopping=self.stopping)
