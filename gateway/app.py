@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from gateway import db, metrics, problems
-from gateway.api import auth, customers, health, users
+from gateway.api import auth, customers, health, imports, users
 from gateway.rpc import RpcClient
 from gateway.security import hash_password
 from infra import config
@@ -24,6 +24,7 @@ def settings() -> dict:
         "ADMIN_PASSWORD": config.env("CRM_ADMIN_PASSWORD", "admin-password"),
         "AMQP_URI": config.amqp_uri(),
         "RPC_TIMEOUT": config.rpc_timeout(),
+        "IMPORT_MAX_BYTES": int(config.env("CRM_IMPORT_MAX_BYTES", str(100 * 1024 * 1024))),
         "API_TITLE": "CRM API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.1.0",
@@ -51,7 +52,7 @@ def create_app(**overrides) -> Flask:
     api.spec.components.security_scheme(
         "apiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"}
     )
-    for blueprint in (health.blp, auth.blp, users.blp, customers.blp):
+    for blueprint in (health.blp, auth.blp, users.blp, customers.blp, imports.blp):
         api.register_blueprint(blueprint)
     problems.register(app)  # after Api(), whose own HTTP error handler this replaces
     metrics.init_app(app)

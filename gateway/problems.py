@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from infra.errors import Moved, ServiceError
@@ -39,12 +39,19 @@ def _http_error(error: HTTPException):
     return response
 
 
+def takes_files(view):
+    """Mark a view that takes a multipart/form-data body (a file upload) instead of JSON."""
+    view.takes_files = True
+    return view
+
+
 def require_json(request):
     """A body that is not JSON is refused up front, not read as an empty object."""
     if (
         request.method in ("POST", "PUT", "PATCH")
         and request.content_length
         and not request.is_json
+        and not _upload(request)
     ):
         return problem(
             415,
@@ -52,6 +59,11 @@ def require_json(request):
             "Send the body as JSON, with 'Content-Type: application/json'.",
         )
     return None
+
+
+def _upload(request) -> bool:
+    view = current_app.view_functions.get(request.endpoint)
+    return request.mimetype == "multipart/form-data" and getattr(view, "takes_files", False)
 
 
 def _service_error(error: ServiceError):

@@ -30,10 +30,12 @@ rpc = nameko_rpc(expected_exceptions=(ServiceError,))
 
 class Stopping(DependencyProvider):
     """`self.stopping()` in a timer's worker: true once the service is asked to stop, so long
-    work can pause at a safe point instead of holding the shutdown up until it is done."""
+    work can pause at a safe point instead of holding the shutdown up until it is done. (Other
+    entrypoints' workers are short: for them it stays false.)"""
 
     def get_dependency(self, worker_ctx):
-        return worker_ctx.entrypoint.should_stop.ready
+        should_stop = getattr(worker_ctx.entrypoint, "should_stop", None)
+        return should_stop.ready if should_stop is not None else lambda: False
 
 
 class CrmService:
