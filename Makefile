@@ -35,6 +35,7 @@ format: $(BIN)/activate
 
 bench: $(BIN)/activate
 	$(BIN)/python bench/rpc_vs_gateway.py
+	$(BIN)/python bench/import_contacts.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -245,9 +245,9 @@ def read_row(line: int, values: list[str], layout: Layout) -> Row:
         errors.update(exc.messages)
     if company is not None:
         try:
-            account_create.load({"name": company})
+            account_create.fields["name"].deserialize(company)  # the account's name, as the API
         except ValidationError as exc:
-            errors["company"] = exc.messages["name"]
+            errors["company"] = exc.messages
     if errors:
         reason, message = _reason(errors, raw)
         return Row(line, reason=reason, message=message)

@@ -103,17 +103,19 @@ def test_rejected_rows_name_their_physical_line_and_reason(service, session):
         + "Alan,Turing,alan@example.com,,,,,,2023-02-30,\n"
         + "Edsger,Dijkstra,edsger@example.com,,,,,XX1,,\n"
         + "Li,Wei,li@example.com,,,,,,,,,\n"
+        + f"Long,Name,long@example.com,,{'Ltd ' * 70},,,,,\n"
     ).encode()
 
     job = run(service, content)
 
-    assert job["total"] == 6 and job["created"] == 1
+    assert job["total"] == 7 and job["created"] == 1
     assert [(r["line"], r["reason"]) for r in job["rejected"]] == [
         (5, "invalid_email"),
         (6, "missing_name"),
         (7, "bad_birthday"),
         (8, "invalid_country"),
         (9, "too_many_columns"),
+        (10, "invalid_company"),
     ]
     several = job["rejected"][0]["message"]
     assert "email: Not a valid email address." in several and "birthday" in several
