@@ -34,8 +34,10 @@ format: $(BIN)/activate
 	$(BIN)/ruff format .
 
 bench: $(BIN)/activate
-	$(BIN)/python bench/rpc_vs_gateway.py
-	$(BIN)/python bench/import_contacts.py
+	@status=0; \
+	$(BIN)/python bench/rpc_vs_gateway.py || status=$$?; \
+	$(BIN)/python bench/import_contacts.py || status=$$?; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
