@@ -3,7 +3,8 @@
 The gateway never holds the file: werkzeug spools the upload to a temporary file, and the
 gateway sends it on to the customers service in chunks, each over RPC (base64: RPC messages are
 JSON). The service checks the file's head when the job is queued, so a file that cannot be
-imported is a 422 here, and nothing of it is kept.
+imported is a 422 here, and nothing of it is kept. (An upload cut short, say by a 503 half-way,
+leaves a job that is never queued: the service deletes it, and its chunks, after an hour.)
 """
 
 import base64

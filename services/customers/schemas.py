@@ -448,8 +448,8 @@ class ImportOptions(Schema):
     )
     mapping = JsonObject(
         keys=fields.String(validate=validate.Length(min=1, max=200)),
-        values=fields.String(allow_none=True),
-        validate=[validate.Length(max=100), import_targets],
+        values=fields.String(allow_none=True, metadata={"enum": [*IMPORT_FIELDS, None]}),
+        validate=import_targets,
         load_default=dict,
         metadata={
             "description": 'JSON: `{"CSV header": "contact field"}`, e.g. `{"姓": "last_name", '

@@ -209,6 +209,15 @@ def test_an_ascii_head_with_gbk_further_on_is_read_as_gb18030(service, session):
     assert session.scalar(select(Contact.last_name).where(Contact.first_name == "伟")) == "张"
 
 
+def test_a_given_encoding_is_used_as_given(service, session):
+    content = (HEADER + "伟,张,zhang@example.cn,,,,,,,\n").encode("gbk")
+
+    job = run(service, content, encoding="GBK")
+
+    assert job["encoding"] == "GBK" and job["created"] == 1
+    assert session.scalar(select(Contact.last_name)) == "张"
+
+
 def test_a_file_that_goes_bad_after_its_head_fails_and_writes_nothing(service, session):
     filler = "".join(f"Name{i},Latin,n{i}@example.com,,,,,,,\n" for i in range(3000))
     content = HEADER.encode() + filler.encode() + b"\xff\xfe,broken,,,,,,,,\n"
