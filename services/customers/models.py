@@ -210,6 +210,10 @@ class Interaction(Record, Base):
         cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
     )
 
+    @property
+    def contact_ids(self) -> list[uuid.UUID]:
+        return sorted(row.contact_id for row in self.contact_rows)
+
 
 class InteractionContact(Base):
     __tablename__ = "interaction_contacts"

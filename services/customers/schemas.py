@@ -364,6 +364,130 @@ class CustomFieldQuery(Schema):
     entity = one_of(ENTITIES)
 
 
+INTERACTION_TYPES = ("call", "email", "meeting", "visit", "sms", "note")
+DIRECTIONS = ("inbound", "outbound")
+DIRECTED_TYPES = ("call", "email", "sms")  # always one way or the other
+# What a timeline entry is about. Other services' events map to these by their type's first word
+# (`ticket_opened`: ticket); a closed list, so a misspelt filter is an error, not an empty page.
+TIMELINE_KINDS = (
+    "change",
+    "interaction",
+    "deal",
+    "order",
+    "ticket",
+    "campaign",
+    "lead",
+    "activity",
+    "other",
+)
+
+
+class Moment(fields.AwareDateTime):
+    """A point in time: with a UTC offset (without, it could be any), kept in UTC."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+
+
+def interaction_errors(data: dict) -> dict:
+    """What a whole interaction needs beyond each field's own checks: on create the schema asks,
+    on update the service asks of the changed interaction."""
+    errors = {}
+    if data.get("type") in DIRECTED_TYPES and not data.get("direction"):
+        errors["direction"] = ["A call, email or sms is inbound or outbound."]
+    if not data.get("contact_ids") and not data.get("account_id"):
+        errors["contact_ids"] = ["Name at least one contact, or an account."]
+    return errors
+
+
+class InteractionUpdate(Schema):
+    type = one_of(INTERACTION_TYPES)
+    direction = one_of(
+        DIRECTIONS, allow_none=True, metadata={"description": "Required for calls, emails, sms."}
+    )
+    subject = optional_text(255)
+    body = optional_text(100_000)
+    occurred_at = Moment(
+        metadata={"description": "When it happened, with a UTC offset; default now."}
+    )
+    contact_ids = fields.List(
+        fields.UUID(),
+        validate=validate.Length(max=100),
+        metadata={"description": "The contacts it was with: at least one, unless an account."},
+    )
+    account_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "Default on create: the contacts' account, if they share one."},
+    )
+    user_id = fields.UUID(allow_none=True, metadata={"description": "Who had it; default you."})
+
+
+class InteractionCreate(InteractionUpdate):
+    type = one_of(INTERACTION_TYPES, required=True)
+
+    @validates_schema
+    def complete(self, data: dict, **kwargs) -> None:
+        errors = interaction_errors(data)
+        if errors:
+            raise ValidationError(errors)
+
+
+class InteractionFields(Schema):
+    type = fields.String()
+    direction = fields.String(allow_none=True)
+    subject = fields.String(allow_none=True)
+    body = fields.String(allow_none=True)
+    occurred_at = fields.DateTime()
+    contact_ids = fields.List(fields.UUID())
+    account_id = fields.UUID(allow_none=True)
+    user_id = fields.UUID(allow_none=True)
+
+
+class InteractionRead(Stamped, InteractionFields, Identified):
+    pass
+
+
+class PageQuery(Schema):
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
+    cursor = fields.String(metadata={"description": "`next_cursor` of the previous page."})
+
+
+class InteractionQuery(PageQuery):
+    sort = fields.String(
+        load_default="-occurred_at", metadata={"description": "Field, `-` for descending."}
+    )
+    contact_id = fields.UUID(metadata={"description": "With this contact among others."})
+    account_id = fields.UUID()
+    type = one_of(INTERACTION_TYPES)
+    user_id = fields.UUID()
+    occurred_after = fields.AwareDateTime(default_timezone=UTC)
+    occurred_before = fields.AwareDateTime(default_timezone=UTC)
+
+
+class TimelineQuery(PageQuery):
+    kind = OneOrMany(
+        one_of(TIMELINE_KINDS), metadata={"description": "Only this kind; repeat for several."}
+    )
+
+
+class TimelineEntryRead(Schema):
+    occurred_at = fields.DateTime()
+    kind = fields.String(metadata={"enum": list(TIMELINE_KINDS)})
+    source = fields.String(metadata={"description": "The service that published the event."})
+    type = fields.String(attribute="event_type", metadata={"description": "The event type."})
+    summary = fields.String()
+    data = fields.Dict(metadata={"description": "The event's data."})
+    event_id = fields.String()
+
+
+class ChangeRead(Schema):
+    changed_at = fields.DateTime()
+    action = fields.String(metadata={"description": "created, updated, merged, ..."})
+    changes = fields.Dict(attribute="fields", metadata={"description": "`{field: [old, new]}`"})
+    user_id = fields.UUID(allow_none=True, metadata={"description": "Who made the change."})
+    via = fields.String(allow_none=True, metadata={"description": "api, api_key:<name>, system"})
+
+
 # Built once and shared: a marshmallow schema copies its declared fields each time one is made.
 account_create, account_update = AccountCreate(), AccountUpdate()
 account_read, account_query = AccountRead(), AccountQuery()
@@ -372,3 +496,7 @@ contact_read, contact_query = ContactRead(), ContactQuery()
 create_options, tag_operation = CreateOptions(), TagOperation()
 custom_field_create, custom_field_update = CustomFieldCreate(), CustomFieldUpdate()
 custom_field_read, custom_field_query = CustomFieldRead(), CustomFieldQuery()
+interaction_create, interaction_update = InteractionCreate(), InteractionUpdate()
+interaction_read, interaction_query = InteractionRead(), InteractionQuery()
+timeline_query, timeline_entry_read = TimelineQuery(), TimelineEntryRead()
+page_query, change_read = PageQuery(), ChangeRead()

@@ -1,13 +1,15 @@
 """The customers service's RPC entrypoints: validate, call the domain, commit, dump."""
 
+from infra.consumer import ANY_TYPE, EventConsumer, subscribe
 from infra.errors import load
 from infra.service import CrmService, rpc
-from services.customers import accounts, contacts, custom_fields
+from services.customers import accounts, contacts, custom_fields, interactions, timeline
 from services.customers.schemas import (
     account_create,
     account_query,
     account_read,
     account_update,
+    change_read,
     contact_create,
     contact_query,
     contact_read,
@@ -17,8 +19,18 @@ from services.customers.schemas import (
     custom_field_query,
     custom_field_read,
     custom_field_update,
+    interaction_create,
+    interaction_query,
+    interaction_read,
+    interaction_update,
+    page_query,
     tag_operation,
+    timeline_entry_read,
+    timeline_query,
 )
+
+# The services whose events about a contact or an account go on its timeline.
+PROJECTED_SOURCES = ("sales", "support", "marketing")
 
 
 def page_of(schema, page) -> dict:
@@ -28,6 +40,7 @@ def page_of(schema, page) -> dict:
 
 class CustomersService(CrmService):
     name = "customers"
+    projection = EventConsumer({ANY_TYPE: timeline.project})
 
     @rpc
     def create_account(self, data: dict) -> dict:
@@ -155,3 +168,63 @@ class CustomersService(CrmService):
     def delete_custom_field(self, field_id: str, expected_version=None) -> None:
         custom_fields.delete(session=self.db, field_id=field_id, actor=self.caller)
         self.db.commit()
+
+    @rpc
+    def create_interaction(self, data: dict) -> dict:
+        interaction = interactions.create(
+            session=self.db, data=load(interaction_create, data), actor=self.caller
+        )
+        self.db.commit()
+        return interaction_read.dump(interaction)
+
+    @rpc
+    def get_interaction(self, interaction_id: str) -> dict:
+        return interaction_read.dump(
+            interactions.get(session=self.db, interaction_id=interaction_id)
+        )
+
+    @rpc
+    def list_interactions(self, params: dict) -> dict:
+        query = load(interaction_query, params)
+        return page_of(interaction_read, interactions.get_all(session=self.db, params=query))
+
+    @rpc
+    def update_interaction(self, interaction_id: str, changes: dict, expected_version=None) -> dict:
+        interaction = interactions.update(
+            session=self.db,
+            interaction_id=interaction_id,
+            changes=load(interaction_update, changes),
+            expected_version=expected_version,
+            actor=self.caller,
+        )
+        self.db.commit()
+        return interaction_read.dump(interaction)
+
+    @rpc
+    def delete_interaction(self, interaction_id: str, expected_version=None) -> None:
+        interactions.delete(
+            session=self.db,
+            interaction_id=interaction_id,
+            expected_version=expected_version,
+            actor=self.caller,
+        )
+        self.db.commit()
+
+    @rpc
+    def list_timeline(self, entity: str, record_id: str, params: dict) -> dict:
+        """The timeline of the contact or account (`entity`) with this id, newest first."""
+        query = load(timeline_query, params)
+        found = timeline.get_all(session=self.db, entity=entity, record_id=record_id, params=query)
+        return page_of(timeline_entry_read, found)
+
+    @rpc
+    def list_history(self, entity: str, record_id: str, params: dict) -> dict:
+        """The change history of the contact or account (`entity`) with this id, newest first."""
+        query = load(page_query, params)
+        found = timeline.history(session=self.db, entity=entity, record_id=record_id, params=query)
+        return page_of(change_read, found)
+
+    @subscribe(*PROJECTED_SOURCES)
+    def on_event(self, envelope: dict) -> None:
+        """Another service's event: onto the timelines of the contacts and accounts it names."""
+        self.projection.apply(envelope)
