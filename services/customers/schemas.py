@@ -367,19 +367,20 @@ class CustomFieldQuery(Schema):
 INTERACTION_TYPES = ("call", "email", "meeting", "visit", "sms", "note")
 DIRECTIONS = ("inbound", "outbound")
 DIRECTED_TYPES = ("call", "email", "sms")  # always one way or the other
-# What a timeline entry is about. Other services' events map to these by their type's first word
-# (`ticket_opened`: ticket); a closed list, so a misspelt filter is an error, not an empty page.
-TIMELINE_KINDS = (
-    "change",
-    "interaction",
-    "deal",
-    "order",
-    "ticket",
-    "campaign",
-    "lead",
-    "activity",
-    "other",
-)
+# The timeline kind of another service's event, by its type's first word (`ticket_opened`:
+# ticket); `other` for the rest. A closed list: a misspelt `?kind=` is an error, not an empty page.
+KIND_BY_WORD = {
+    "opportunity": "deal",
+    "order": "order",
+    "quote": "order",
+    "ticket": "ticket",
+    "campaign": "campaign",
+    "email": "campaign",
+    "form": "campaign",
+    "lead": "lead",
+    "activity": "activity",
+}
+TIMELINE_KINDS = ("change", "interaction", *dict.fromkeys(KIND_BY_WORD.values()), "other")
 
 
 class Moment(fields.AwareDateTime):

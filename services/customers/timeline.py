@@ -11,6 +11,7 @@ from infra import listing
 from infra.errors import NotFound
 from services.customers import accounts, contacts, records
 from services.customers.models import Account, Change, Contact, Record, Redirect, TimelineEntry
+from services.customers.schemas import KIND_BY_WORD
 
 FINDERS = {
     "contact": lambda session, record_id: contacts.get(session=session, contact_id=record_id),
@@ -18,17 +19,6 @@ FINDERS = {
 }
 # Another service's event is about the contacts and accounts its data names with these keys.
 SUBJECT_KEYS = ("contact_id", "primary_contact_id", "account_id")
-KIND_BY_WORD = {
-    "opportunity": "deal",
-    "order": "order",
-    "quote": "order",
-    "ticket": "ticket",
-    "campaign": "campaign",
-    "email": "campaign",
-    "form": "campaign",
-    "lead": "lead",
-    "activity": "activity",
-}
 NAME_KEYS = ("name", "title", "subject", "number")
 AMOUNT_KEYS = ("amount", "total")
 
