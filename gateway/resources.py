@@ -32,6 +32,7 @@ class Resource:
     query: type[Schema]
     read_roles: tuple[str, ...]
     write_roles: tuple[str, ...]
+    create_options: type[Schema] | None = None  # query parameters of create, e.g. overrides
 
 
 def call(service: str, method: str, *args, **kwargs):
@@ -43,8 +44,17 @@ def call(service: str, method: str, *args, **kwargs):
 def with_etag(record: dict, status: int = 200):
     response = jsonify(record)
     response.status_code = status
-    response.set_etag(str(record["version"]))
+    if "version" in record:
+        response.set_etag(str(record["version"]))
     return response
+
+
+def query_args() -> dict:
+    """The query string for a service: repeated parameters (`?tag=a&tag=b`) as lists."""
+    return {
+        key: values if len(values) > 1 else values[0]
+        for key, values in request.args.to_dict(flat=False).items()
+    }
 
 
 def expected_version() -> int | None:
@@ -58,6 +68,13 @@ def expected_version() -> int | None:
     return int(tag)
 
 
+def _with_options(blp: Blueprint, options: type[Schema] | None):
+    """Validate and document create's query parameters, when the resource has some."""
+    if options is None:
+        return lambda view: view
+    return blp.arguments(options, location="query", as_kwargs=True)
+
+
 def register(blp: Blueprint, resource: Resource) -> None:
     r = resource
     rpc_name = r.path.strip("/").replace("-", "_")
@@ -68,15 +85,17 @@ def register(blp: Blueprint, resource: Resource) -> None:
         @blp.response(200, page_of(r.read))
         def get(self, **_query):
             """List, search, filter and sort; paged by cursor."""
-            return jsonify(call(r.service, f"list_{rpc_name}", request.args.to_dict()))
+            return jsonify(call(r.service, f"list_{rpc_name}", query_args()))
 
         @allow(*r.write_roles)
         @idempotent
         @blp.arguments(r.create)
+        @_with_options(blp, r.create_options)
         @blp.response(201, r.read, headers=ETAG)
-        def post(self, _data):
+        def post(self, _data, **_options):
             """Create. Send an `Idempotency-Key` header to make retries safe."""
-            record = call(r.service, f"create_{r.entity}", request.get_json())
+            args = (request.get_json(), query_args()) if r.create_options else (request.get_json(),)
+            record = call(r.service, f"create_{r.entity}", *args)
             response = with_etag(record, 201)
             response.headers["Location"] = url_for(f".{r.entity}", record_id=record["id"])
             return response

@@ -25,6 +25,7 @@ ENTITIES = ("account", "contact")
 FIELD_TYPES = ("text", "number", "decimal", "date", "boolean", "select", "multiselect")
 
 short_text = validate.Length(max=100)
+has_digits = validate.Regexp(r"(?:\D*\d){3}", error="Not a phone number: it needs digits.")
 
 
 def optional_text(max_length: int, **kwargs) -> fields.String:
@@ -43,6 +44,15 @@ class Country(fields.String):
         if len(code) != 2 or not code.isascii() or not code.isalpha():
             raise ValidationError("Must be a two-letter ISO 3166 country code, like CN or DE.")
         return code
+
+
+class Email(fields.Email):
+    """An email address; spaces around it, as pasted from a spreadsheet, are dropped."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(
+            value.strip() if isinstance(value, str) else value, attr, data, **kwargs
+        )
 
 
 class OneOrMany(fields.List):
@@ -142,13 +152,13 @@ class AccountRead(Stamped, LocatedRead, AccountFields, Identified):
 
 
 class EmailIn(Schema):
-    address = fields.Email(required=True, validate=validate.Length(max=320))
+    address = Email(required=True, validate=validate.Length(max=320))
     label = optional_text(30)
     primary = fields.Boolean(load_default=False)
 
 
 class PhoneIn(Schema):
-    number = fields.String(required=True, validate=validate.Length(min=3, max=50))
+    number = fields.String(required=True, validate=[validate.Length(max=50), has_digits])
     label = optional_text(30)
     primary = fields.Boolean(load_default=False)
 
@@ -161,12 +171,16 @@ def at_most_one_primary(items: list[dict], field: str) -> None:
 class ContactUpdate(Located):
     first_name = optional_text(100)
     last_name = optional_text(100)
-    email = fields.Email(
+    email = Email(
         allow_none=True,
         validate=validate.Length(max=320),
         metadata={"description": "The primary email; shorthand for `emails`."},
     )
-    phone = optional_text(50, metadata={"description": "The primary phone."})
+    phone = fields.String(
+        allow_none=True,
+        validate=[validate.Length(max=50), has_digits],
+        metadata={"description": "The primary phone; shorthand for `phones`."},
+    )
     emails = fields.List(fields.Nested(EmailIn), validate=validate.Length(max=20))
     phones = fields.List(fields.Nested(PhoneIn), validate=validate.Length(max=20))
     title = optional_text(200)
