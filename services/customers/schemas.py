@@ -378,6 +378,64 @@ class CustomFieldQuery(Schema):
     entity = one_of(ENTITIES)
 
 
+class ConsentCreate(Schema):
+    channel = one_of(CHANNELS, required=True)
+    status = one_of(("opted_in", "opted_out"), required=True)
+    source = optional_text(100, metadata={"description": "Where it was given, e.g. `web_form`."})
+    recorded_at = fields.AwareDateTime(
+        default_timezone=UTC, metadata={"description": "When it was given; now by default."}
+    )
+
+
+class ConsentRead(Schema):
+    contact_id = fields.UUID()
+    channel = fields.String()
+    status = fields.String()
+    source = fields.String(allow_none=True)
+    recorded_at = fields.DateTime()
+    recorded_by = fields.UUID(allow_none=True)
+
+
+class ConsentQuery(Schema):
+    as_of = fields.AwareDateTime(
+        default_timezone=UTC, metadata={"description": "The state at this moment; now by default."}
+    )
+
+
+class ConsentState(Schema):
+    as_of = fields.DateTime()
+    channels = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(ConsentRead, allow_none=True),
+        metadata={"description": "Per channel, the decision in force (null: never asked)."},
+    )
+    history = fields.List(fields.Nested(ConsentRead), metadata={"description": "Newest first."})
+
+
+class MergeRequest(Schema):
+    duplicate_id = fields.UUID(
+        required=True, metadata={"description": "The contact merged into this one, then gone."}
+    )
+
+
+class DuplicatesQuery(Schema):
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
+    account_id = fields.UUID(metadata={"description": "Only contacts of this account."})
+
+
+class DuplicatePair(Schema):
+    contact_ids = fields.List(fields.UUID())
+    reason = fields.String(metadata={"description": "same_email, same_phone or similar_name."})
+    value = fields.String(allow_none=True, metadata={"description": "The shared email or phone."})
+    score = fields.Float(
+        metadata={"description": "Name similarity, 0-100 (100 for the same value)."}
+    )
+
+
+class Duplicates(Schema):
+    items = fields.List(fields.Nested(DuplicatePair))
+
+
 # Built once and shared: a marshmallow schema copies its declared fields each time one is made.
 account_create, account_update = AccountCreate(), AccountUpdate()
 account_read, account_query = AccountRead(), AccountQuery()
@@ -386,3 +444,6 @@ contact_read, contact_query = ContactRead(), ContactQuery()
 create_options, tag_operation = CreateOptions(), TagOperation()
 custom_field_create, custom_field_update = CustomFieldCreate(), CustomFieldUpdate()
 custom_field_read, custom_field_query = CustomFieldRead(), CustomFieldQuery()
+consent_create, consent_read, consent_query = ConsentCreate(), ConsentRead(), ConsentQuery()
+consent_state = ConsentState()
+merge_request, duplicates_query = MergeRequest(), DuplicatesQuery()
