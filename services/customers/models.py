@@ -17,7 +17,14 @@ from sqlalchemy import (
     Uuid,
     func,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    declared_attr,
+    mapped_column,
+    object_session,
+    relationship,
+)
 
 from infra.db import UTCDateTime, utcnow
 
@@ -99,7 +106,7 @@ class Contact(Record, Owned, Tagged, Base):
     # Lower-cased names, emails, phones and company: what `?q=` searches.
     search_text: Mapped[str] = mapped_column(Text, default="")
 
-    account: Mapped[Account | None] = relationship(lazy="joined", innerjoin=False)
+    account: Mapped[Account | None] = relationship(lazy="joined", innerjoin=False, viewonly=True)
     emails: Mapped[list["ContactEmail"]] = relationship(
         cascade="all, delete-orphan",
         passive_deletes=True,
@@ -115,6 +122,13 @@ class Contact(Record, Owned, Tagged, Base):
     tag_rows: Mapped[list["ContactTag"]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
     )
+
+    @property
+    def account_name(self) -> str | None:
+        """The company's name, read through the session so a changed account_id shows."""
+        session = object_session(self)
+        account = session.get(Account, self.account_id) if session and self.account_id else None
+        return account.name if account else None
 
 
 class ContactEmail(Base):

@@ -240,6 +240,7 @@ class ContactFields(Schema):
     phones = fields.List(fields.Nested(PhoneRead))
     title = fields.String(allow_none=True)
     account_id = fields.UUID(allow_none=True)
+    account_name = fields.String(allow_none=True, metadata={"description": "The company."})
     birthday = fields.Date(allow_none=True)
     preferred_channel = fields.String(allow_none=True)
     lifecycle_stage = fields.String(allow_none=True)
