@@ -6,6 +6,7 @@ pages. Requests are validated here with the service's own schemas (which also ma
 document) and again by the service, which owns the data.
 """
 
+import uuid
 from dataclasses import dataclass
 
 from flask import current_app, jsonify, request, url_for
@@ -13,10 +14,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema
 
+from gateway import db
 from gateway.idempotency import idempotent
+from gateway.models import User
 from gateway.schemas import page_of
 from gateway.security import allow, current_actor
-from infra.errors import PreconditionFailed
+from infra.errors import PreconditionFailed, ValidationFailed
 
 ETAG = {"ETag": {"schema": {"type": "string"}, "description": "The record's version."}}
 
@@ -33,6 +36,7 @@ class Resource:
     read_roles: tuple[str, ...]
     write_roles: tuple[str, ...]
     create_options: type[Schema] | None = None  # query parameters of create, e.g. overrides
+    users_named: tuple[str, ...] = ()  # body fields holding a user id (the gateway has users)
 
 
 def call(service: str, method: str, *args, **kwargs):
@@ -68,6 +72,23 @@ def expected_version() -> int | None:
     return int(tag)
 
 
+def check_users(body: dict, fields: tuple[str, ...]) -> None:
+    """Fields naming a user (an owner, an assignee) must name an active one: users live here,
+    in the gateway, so the services cannot check it themselves."""
+    errors = {}
+    for field in fields:
+        user_id = body.get(field)
+        if user_id is not None:
+            try:
+                user = db.session().get(User, uuid.UUID(str(user_id)))
+            except ValueError:
+                continue  # not a UUID: the service's schema says so
+            if user is None or not user.is_active:
+                errors[field] = [f"No active user with id {user_id}."]
+    if errors:
+        raise ValidationFailed("The request names users that do not exist.", errors)
+
+
 def _with_options(blp: Blueprint, options: type[Schema] | None):
     """Validate and document create's query parameters, when the resource has some."""
     if options is None:
@@ -94,6 +115,7 @@ def register(blp: Blueprint, resource: Resource) -> None:
         @blp.response(201, r.read, headers=ETAG)
         def post(self, _data, **_options):
             """Create. Send an `Idempotency-Key` header to make retries safe."""
+            check_users(request.get_json(), r.users_named)
             args = (request.get_json(), query_args()) if r.create_options else (request.get_json(),)
             record = call(r.service, f"create_{r.entity}", *args)
             response = with_etag(record, 201)
@@ -113,6 +135,7 @@ def register(blp: Blueprint, resource: Resource) -> None:
         def patch(self, _changes, record_id):
             """Change some fields. With `If-Match`, only if unchanged since read (else 412)."""
             version = expected_version()
+            check_users(request.get_json(), r.users_named)
             return with_etag(
                 call(r.service, f"update_{r.entity}", record_id, request.get_json(), version)
             )

@@ -32,6 +32,7 @@ ACCOUNTS = Resource(
     query=schemas.AccountQuery,
     read_roles=EVERYONE,
     write_roles=EDITORS,
+    users_named=("owner_id",),
 )
 CONTACTS = Resource(
     path="/contacts",
@@ -44,6 +45,7 @@ CONTACTS = Resource(
     read_roles=EVERYONE,
     write_roles=EDITORS,
     create_options=schemas.CreateOptions,
+    users_named=("owner_id",),
 )
 CUSTOM_FIELDS = Resource(
     path="/custom-fields",

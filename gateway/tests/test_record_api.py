@@ -223,3 +223,25 @@ def test_export_walks_every_page(api, monkeypatch):
     lines = api.get(f"{CONTACTS}/export").get_data(as_text=True).strip().splitlines()
 
     assert len(lines) == 1 + 5
+
+
+def test_an_owner_must_be_an_active_user(api):
+    body = {"email": "rep@example.com", "password": "rep-password-123", "role": "sales"}
+    rep = api.post("/api/v1/users", json=body).json
+
+    owned = api.post(CONTACTS, json={"last_name": "Li", "owner_id": rep["id"]})
+    assert owned.status_code == 201 and owned.json["owner_id"] == rep["id"]
+    assert (
+        api.get(CONTACTS, query_string={"owner_id": rep["id"]}).json["items"][0]["id"]
+        == owned.json["id"]
+    )
+
+    nobody = api.post(
+        ACCOUNTS, json={"name": "Acme", "owner_id": "7d3b3c1e-0000-4000-8000-0000000000ff"}
+    )
+    assert nobody.status_code == 422 and "owner_id" in nobody.json["errors"]
+    api.patch(f"/api/v1/users/{rep['id']}", json={"is_active": False})
+    left = api.patch(f"{CONTACTS}/{owned.json['id']}", json={"owner_id": rep["id"], "title": "CEO"})
+    assert left.status_code == 422 and "owner_id" in left.json["errors"]
+    assert api.get(f"{CONTACTS}/{owned.json['id']}").json["title"] is None
+    assert api.get(ACCOUNTS).json["items"] == []
