@@ -3,7 +3,6 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -20,35 +19,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
-    declared_attr,
     mapped_column,
     object_session,
     relationship,
 )
 
-from infra.db import UTCDateTime, utcnow
-
-# SQLite has no BIGSERIAL; INTEGER PRIMARY KEY is its rowid alias, so both autoincrement.
-Serial = BigInteger().with_variant(Integer(), "sqlite")
+from infra.db import Record, Serial, UTCDateTime, utcnow
 
 
 class Base(DeclarativeBase):
     pass
-
-
-class Record:
-    """Columns every customer record has; `version` backs ETags and optimistic locking."""
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
-    )
-    version: Mapped[int] = mapped_column(nullable=False)
-
-    @declared_attr.directive
-    def __mapper_args__(cls) -> dict:
-        return {"version_id_col": cls.version}
 
 
 class Owned:
