@@ -25,6 +25,7 @@ ENTITIES = ("account", "contact")
 FIELD_TYPES = ("text", "number", "decimal", "date", "boolean", "select", "multiselect")
 
 short_text = validate.Length(max=100)
+has_digits = validate.Regexp(r"(?:\D*\d){3}", error="Not a phone number: it needs digits.")
 
 
 def optional_text(max_length: int, **kwargs) -> fields.String:
@@ -43,6 +44,15 @@ class Country(fields.String):
         if len(code) != 2 or not code.isascii() or not code.isalpha():
             raise ValidationError("Must be a two-letter ISO 3166 country code, like CN or DE.")
         return code
+
+
+class Email(fields.Email):
+    """An email address; spaces around it, as pasted from a spreadsheet, are dropped."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(
+            value.strip() if isinstance(value, str) else value, attr, data, **kwargs
+        )
 
 
 class OneOrMany(fields.List):
@@ -142,13 +152,13 @@ class AccountRead(Stamped, LocatedRead, AccountFields, Identified):
 
 
 class EmailIn(Schema):
-    address = fields.Email(required=True, validate=validate.Length(max=320))
+    address = Email(required=True, validate=validate.Length(max=320))
     label = optional_text(30)
     primary = fields.Boolean(load_default=False)
 
 
 class PhoneIn(Schema):
-    number = fields.String(required=True, validate=validate.Length(min=3, max=50))
+    number = fields.String(required=True, validate=[validate.Length(max=50), has_digits])
     label = optional_text(30)
     primary = fields.Boolean(load_default=False)
 
@@ -161,12 +171,16 @@ def at_most_one_primary(items: list[dict], field: str) -> None:
 class ContactUpdate(Located):
     first_name = optional_text(100)
     last_name = optional_text(100)
-    email = fields.Email(
+    email = Email(
         allow_none=True,
         validate=validate.Length(max=320),
         metadata={"description": "The primary email; shorthand for `emails`."},
     )
-    phone = optional_text(50, metadata={"description": "The primary phone."})
+    phone = fields.String(
+        allow_none=True,
+        validate=[validate.Length(max=50), has_digits],
+        metadata={"description": "The primary phone; shorthand for `phones`."},
+    )
     emails = fields.List(fields.Nested(EmailIn), validate=validate.Length(max=20))
     phones = fields.List(fields.Nested(PhoneIn), validate=validate.Length(max=20))
     title = optional_text(200)
@@ -226,6 +240,7 @@ class ContactFields(Schema):
     phones = fields.List(fields.Nested(PhoneRead))
     title = fields.String(allow_none=True)
     account_id = fields.UUID(allow_none=True)
+    account_name = fields.String(allow_none=True, metadata={"description": "The company."})
     birthday = fields.Date(allow_none=True)
     preferred_channel = fields.String(allow_none=True)
     lifecycle_stage = fields.String(allow_none=True)
@@ -364,6 +379,64 @@ class CustomFieldQuery(Schema):
     entity = one_of(ENTITIES)
 
 
+class ConsentCreate(Schema):
+    channel = one_of(CHANNELS, required=True)
+    status = one_of(("opted_in", "opted_out"), required=True)
+    source = optional_text(100, metadata={"description": "Where it was given, e.g. `web_form`."})
+    recorded_at = fields.AwareDateTime(
+        default_timezone=UTC, metadata={"description": "When it was given; now by default."}
+    )
+
+
+class ConsentRead(Schema):
+    contact_id = fields.UUID()
+    channel = fields.String()
+    status = fields.String()
+    source = fields.String(allow_none=True)
+    recorded_at = fields.DateTime()
+    recorded_by = fields.UUID(allow_none=True)
+
+
+class ConsentQuery(Schema):
+    as_of = fields.AwareDateTime(
+        default_timezone=UTC, metadata={"description": "The state at this moment; now by default."}
+    )
+
+
+class ConsentState(Schema):
+    as_of = fields.DateTime()
+    channels = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(ConsentRead, allow_none=True),
+        metadata={"description": "Per channel, the decision in force (null: never asked)."},
+    )
+    history = fields.List(fields.Nested(ConsentRead), metadata={"description": "Newest first."})
+
+
+class MergeRequest(Schema):
+    duplicate_id = fields.UUID(
+        required=True, metadata={"description": "The contact merged into this one, then gone."}
+    )
+
+
+class DuplicatesQuery(Schema):
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
+    account_id = fields.UUID(metadata={"description": "Only contacts of this account."})
+
+
+class DuplicatePair(Schema):
+    contact_ids = fields.List(fields.UUID())
+    reason = fields.String(metadata={"description": "same_email, same_phone or similar_name."})
+    value = fields.String(allow_none=True, metadata={"description": "The shared email or phone."})
+    score = fields.Float(
+        metadata={"description": "Name similarity, 0-100 (100 for the same value)."}
+    )
+
+
+class Duplicates(Schema):
+    items = fields.List(fields.Nested(DuplicatePair))
+
+
 INTERACTION_TYPES = ("call", "email", "meeting", "visit", "sms", "note")
 DIRECTIONS = ("inbound", "outbound")
 DIRECTED_TYPES = ("call", "email", "sms")  # always one way or the other
@@ -497,6 +570,9 @@ contact_read, contact_query = ContactRead(), ContactQuery()
 create_options, tag_operation = CreateOptions(), TagOperation()
 custom_field_create, custom_field_update = CustomFieldCreate(), CustomFieldUpdate()
 custom_field_read, custom_field_query = CustomFieldRead(), CustomFieldQuery()
+consent_create, consent_read, consent_query = ConsentCreate(), ConsentRead(), ConsentQuery()
+consent_state = ConsentState()
+merge_request, duplicates_query = MergeRequest(), DuplicatesQuery()
 interaction_create, interaction_update = InteractionCreate(), InteractionUpdate()
 interaction_read, interaction_query = InteractionRead(), InteractionQuery()
 timeline_query, timeline_entry_read = TimelineQuery(), TimelineEntryRead()

@@ -1,15 +1,33 @@
 """The customers service's RPC entrypoints: validate, call the domain, commit, dump."""
 
+from nameko.timer import timer
+
+from infra import config
 from infra.consumer import ANY_TYPE, EventConsumer, subscribe
 from infra.errors import load
 from infra.service import CrmService, rpc
-from services.customers import accounts, contacts, custom_fields, interactions, timeline
+from services.customers import (
+    accounts,
+    birthdays,
+    consents,
+    contacts,
+    custom_fields,
+    interactions,
+    matching,
+    merges,
+    privacy,
+    timeline,
+)
 from services.customers.schemas import (
     account_create,
     account_query,
     account_read,
     account_update,
     change_read,
+    consent_create,
+    consent_query,
+    consent_read,
+    consent_state,
     contact_create,
     contact_query,
     contact_read,
@@ -19,10 +37,12 @@ from services.customers.schemas import (
     custom_field_query,
     custom_field_read,
     custom_field_update,
+    duplicates_query,
     interaction_create,
     interaction_query,
     interaction_read,
     interaction_update,
+    merge_request,
     page_query,
     tag_operation,
     timeline_entry_read,
@@ -36,6 +56,10 @@ PROJECTED_SOURCES = ("sales", "support", "marketing")
 def page_of(schema, page) -> dict:
     items, next_cursor = page
     return {"items": schema.dump(items, many=True), "next_cursor": next_cursor}
+
+
+BIRTHDAY_NOTICE_DAYS = int(config.env("CRM_BIRTHDAY_NOTICE_DAYS", "7"))
+BIRTHDAY_CHECK_SECONDS = float(config.env("CRM_BIRTHDAY_CHECK_SECONDS", "3600"))
 
 
 class CustomersService(CrmService):
@@ -168,6 +192,56 @@ class CustomersService(CrmService):
     def delete_custom_field(self, field_id: str, expected_version=None) -> None:
         custom_fields.delete(session=self.db, field_id=field_id, actor=self.caller)
         self.db.commit()
+
+    @rpc
+    def merge_contacts(self, contact_id: str, data: dict, expected_version=None) -> dict:
+        survivor = merges.merge(
+            session=self.db,
+            contact_id=contact_id,
+            duplicate_id=load(merge_request, data)["duplicate_id"],
+            expected_version=expected_version,
+            actor=self.caller,
+        )
+        self.db.commit()
+        return contact_read.dump(survivor)
+
+    @rpc
+    def list_duplicates(self, params: dict) -> dict:
+        query = load(duplicates_query, params)
+        return {"items": matching.likely_pairs(self.db, query["limit"], query.get("account_id"))}
+
+    @rpc
+    def record_consent(self, contact_id: str, data: dict) -> dict:
+        consent = consents.record(
+            session=self.db,
+            contact_id=contact_id,
+            data=load(consent_create, data),
+            actor=self.caller,
+        )
+        self.db.commit()
+        return consent_read.dump(consent)
+
+    @rpc
+    def get_consents(self, contact_id: str, params: dict) -> dict:
+        as_of = load(consent_query, params).get("as_of")
+        return consent_state.dump(
+            consents.state(session=self.db, contact_id=contact_id, as_of=as_of)
+        )
+
+    @rpc
+    def get_personal_data(self, contact_id: str) -> dict:
+        return privacy.personal_data(session=self.db, contact_id=contact_id)
+
+    @rpc
+    def erase_contact(self, contact_id: str) -> None:
+        privacy.erase(session=self.db, contact_id=contact_id, actor=self.caller)
+        self.db.commit()
+
+    @timer(interval=BIRTHDAY_CHECK_SECONDS)
+    def announce_birthdays(self) -> int:
+        announced = birthdays.announce(self.db, BIRTHDAY_NOTICE_DAYS)
+        self.db.commit()
+        return announced
 
     @rpc
     def create_interaction(self, data: dict) -> dict:
