@@ -1,8 +1,8 @@
 from flask import jsonify
+from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import RAISE
 
-from gateway.resources import Resource, call, register
+from gateway.resources import Resource, call, query_args, register
 from gateway.schemas import page_of
 from gateway.security import EDITORS, EVERYONE, allow
 from services.customers import schemas
@@ -27,6 +27,7 @@ register(
         query=schemas.InteractionQuery,
         read_roles=EVERYONE,
         write_roles=EDITORS,
+        users_named=("user_id",),
     ),
 )
 
@@ -36,21 +37,25 @@ TimelinePage, HistoryPage = page_of(schemas.TimelineEntryRead), page_of(schemas.
 def register_record_activity(entity: str) -> None:
     """`/<entity>s/{id}/timeline` and `/<entity>s/{id}/history`."""
 
-    @blp.route(f"/{entity}s/<record_id>/timeline", endpoint=f"{entity}_timeline")
-    @allow(*EVERYONE)
-    @blp.arguments(schemas.TimelineQuery, location="query", unknown=RAISE)
-    @blp.response(200, TimelinePage)
-    def timeline(query, record_id):
-        """Its changes, interactions and other services' events about it, newest first."""
-        return jsonify(call("customers", "list_timeline", entity, record_id, query))
+    class Timeline(MethodView):
+        @allow(*EVERYONE)
+        @blp.arguments(schemas.TimelineQuery, location="query", as_kwargs=True)
+        @blp.response(200, TimelinePage)
+        def get(self, record_id, **_query):
+            """Its changes, interactions and other services' events about it, newest first."""
+            return jsonify(call("customers", "list_timeline", entity, record_id, query_args()))
 
-    @blp.route(f"/{entity}s/<record_id>/history", endpoint=f"{entity}_history")
-    @allow(*EVERYONE)
-    @blp.arguments(schemas.PageQuery, location="query", unknown=RAISE)
-    @blp.response(200, HistoryPage)
-    def history(query, record_id):
-        """Who changed which of its fields, from what to what, and when; newest first."""
-        return jsonify(call("customers", "list_history", entity, record_id, query))
+    class History(MethodView):
+        @allow(*EVERYONE)
+        @blp.arguments(schemas.PageQuery, location="query", as_kwargs=True)
+        @blp.response(200, HistoryPage)
+        def get(self, record_id, **_query):
+            """Who changed which of its fields, from what to what, and when; newest first."""
+            return jsonify(call("customers", "list_history", entity, record_id, query_args()))
+
+    path = f"/{entity}s/<record_id>"
+    blp.add_url_rule(f"{path}/timeline", f"{entity}_timeline", view_func=Timeline)
+    blp.add_url_rule(f"{path}/history", f"{entity}_history", view_func=History)
 
 
 register_record_activity("contact")

@@ -103,6 +103,7 @@ def test_an_idempotency_key_logs_a_retried_interaction_once(api, acme):
         ({"contact_ids": []}, {"contact_ids"}),
         ({"account_id": UNKNOWN}, {"account_id"}),
         ({"direction": None}, {"direction"}),
+        ({"user_id": UNKNOWN}, {"user_id"}),
     ],
 )
 def test_bad_interactions_are_422_naming_each_field_and_write_nothing(api, ada, body, fields):
