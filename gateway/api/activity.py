@@ -47,7 +47,7 @@ def register_record_activity(entity: str) -> None:
 
     class History(MethodView):
         @allow(*EVERYONE)
-        @blp.arguments(schemas.PageQuery, location="query", as_kwargs=True)
+        @blp.arguments(schemas.NewestFirstQuery, location="query", as_kwargs=True)
         @blp.response(200, HistoryPage)
         def get(self, record_id, **_query):
             """Who changed which of its fields, from what to what, and when; newest first."""

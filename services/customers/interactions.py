@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 
 import sqlalchemy as sa
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from infra.context import Actor
@@ -23,6 +23,10 @@ SORTABLE = {
     "updated_at": Interaction.updated_at,
 }
 FILTERS = (
+    ("created_after", Interaction.created_at, operator.ge),
+    ("created_before", Interaction.created_at, operator.lt),
+    ("updated_after", Interaction.updated_at, operator.ge),
+    ("updated_before", Interaction.updated_at, operator.lt),
     ("occurred_after", Interaction.occurred_at, operator.ge),
     ("occurred_before", Interaction.occurred_at, operator.lt),
     ("account_id", Interaction.account_id, operator.eq),
@@ -43,14 +47,25 @@ def get(*, session: Session, interaction_id) -> Interaction:
     return records.get(session, Interaction, interaction_id)
 
 
-def get_all(*, session: Session, params: dict) -> tuple[list[Interaction], str | None]:
+def selected(params: dict) -> Select:
+    """The interactions a list's filters select (unsorted)."""
     query = select(Interaction)
     for param, column, compare in FILTERS:
         if param in params:
             query = query.where(compare(column, params[param]))
     if "contact_id" in params:
         query = query.where(Interaction.contact_rows.any(contact_id=params["contact_id"]))
-    return records.list_page(session, query, Interaction, params, SORTABLE)
+    if "q" in params:
+        pattern = records.substring(params["q"].lower())
+        query = query.where(
+            func.lower(Interaction.subject).like(pattern, escape="\\")
+            | func.lower(Interaction.body).like(pattern, escape="\\")
+        )
+    return query
+
+
+def get_all(*, session: Session, params: dict) -> tuple[list[Interaction], str | None]:
+    return records.list_page(session, selected(params), Interaction, params, SORTABLE)
 
 
 def create(*, session: Session, data: dict, actor: Actor) -> Interaction:

@@ -14,7 +14,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from infra.listing import DEFAULT_LIMIT, MAX_LIMIT
+from infra.listing import DEFAULT_LIMIT, MAX_LIMIT, PageQuery
 
 LIFECYCLE_STAGES = ("lead", "prospect", "customer", "key_account", "churned")
 ACCOUNT_CATEGORIES = ("prospect", "customer", "key_account", "partner")
@@ -521,12 +521,11 @@ class InteractionRead(Stamped, InteractionFields, Identified):
     pass
 
 
-class PageQuery(Schema):
-    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
-    cursor = fields.String(metadata={"description": "`next_cursor` of the previous page."})
-
-
 class InteractionQuery(PageQuery):
+    q = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Search text, in the subject or body."},
+    )
     sort = fields.String(
         load_default="-occurred_at", metadata={"description": "Field, `-` for descending."}
     )
@@ -538,7 +537,14 @@ class InteractionQuery(PageQuery):
     occurred_before = fields.AwareDateTime(default_timezone=UTC)
 
 
-class TimelineQuery(PageQuery):
+class NewestFirstQuery(Schema):
+    """The page of a list that is always newest first: a timeline, a history."""
+
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
+    cursor = fields.String(metadata={"description": "`next_cursor` of the previous page."})
+
+
+class TimelineQuery(NewestFirstQuery):
     kind = OneOrMany(
         one_of(TIMELINE_KINDS), metadata={"description": "Only this kind; repeat for several."}
     )
@@ -576,4 +582,4 @@ merge_request, duplicates_query = MergeRequest(), DuplicatesQuery()
 interaction_create, interaction_update = InteractionCreate(), InteractionUpdate()
 interaction_read, interaction_query = InteractionRead(), InteractionQuery()
 timeline_query, timeline_entry_read = TimelineQuery(), TimelineEntryRead()
-page_query, change_read = PageQuery(), ChangeRead()
+newest_first_query, change_read = NewestFirstQuery(), ChangeRead()

@@ -43,7 +43,7 @@ from services.customers.schemas import (
     interaction_read,
     interaction_update,
     merge_request,
-    page_query,
+    newest_first_query,
     tag_operation,
     timeline_entry_read,
     timeline_query,
@@ -294,7 +294,7 @@ class CustomersService(CrmService):
     @rpc
     def list_history(self, entity: str, record_id: str, params: dict) -> dict:
         """The change history of the contact or account (`entity`) with this id, newest first."""
-        query = load(page_query, params)
+        query = load(newest_first_query, params)
         found = timeline.history(session=self.db, entity=entity, record_id=record_id, params=query)
         return page_of(change_read, found)
 

@@ -226,6 +226,22 @@ def test_list_filters_and_sorts(service, ada, acme):
     assert [i["type"] for i in rest["items"]] == ["call"] and rest["next_cursor"] is None
 
 
+def test_search_finds_text_in_the_subject_or_the_body(service, ada):
+    service.create_interaction(call_with(ada, subject="续约", body="客户想要三年合同"))
+    service.create_interaction(call_with(ada, subject="Renewal", body="Wants 100% discount"))
+
+    def subjects(q):
+        return [i["subject"] for i in service.list_interactions({"q": q})["items"]]
+
+    assert subjects("三年") == ["续约"]
+    assert subjects("RENEW") == ["Renewal"]
+    assert subjects("100%") == ["Renewal"]
+    assert subjects("%") == ["Renewal"]
+    assert subjects("nothing") == []
+    created = service.list_interactions({"created_after": "2000-01-01T00:00:00Z"})["items"]
+    assert len(created) == 2
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
@@ -233,6 +249,8 @@ def test_list_filters_and_sorts(service, ada, acme):
         ({"sort": "subject"}, "sort"),
         ({"occurred_after": "yesterday"}, "occurred_after"),
         ({"contact_id": "nobody"}, "contact_id"),
+        ({"q": ""}, "q"),
+        ({"updated_before": "soon"}, "updated_before"),
         ({"cursor": "bm90IGEgY3Vyc29y"}, "cursor"),
     ],
 )
