@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from infra.context import Actor
 from infra.db import utcnow
 from infra.outbox import OutboxEvent
-from services.customers import contacts, records
+from services.customers import contacts, interactions, records
 from services.customers.models import (
     Change,
     Consent,
@@ -16,7 +16,7 @@ from services.customers.models import (
     Redirect,
     TimelineEntry,
 )
-from services.customers.schemas import consent_read, contact_read
+from services.customers.schemas import consent_read, contact_read, interaction_read
 
 
 def personal_data(*, session: Session, contact_id) -> dict:
@@ -27,17 +27,7 @@ def personal_data(*, session: Session, contact_id) -> dict:
         "consents": consent_read.dump(
             _all(session, Consent, Consent.contact_id, contact.id), many=True
         ),
-        "interactions": [
-            {
-                "id": str(interaction.id),
-                "type": interaction.type,
-                "direction": interaction.direction,
-                "subject": interaction.subject,
-                "body": interaction.body,
-                "occurred_at": interaction.occurred_at.isoformat(),
-            }
-            for interaction in _interactions(session, contact.id)
-        ],
+        "interactions": interaction_read.dump(_interactions(session, contact.id), many=True),
         "history": [
             {
                 "action": change.action,
@@ -62,13 +52,13 @@ def erase(*, session: Session, contact_id, actor: Actor) -> None:
     erased, and publish `contact_erased` so every other service removes its copies."""
     contact = contacts.get(session=session, contact_id=contact_id)
     erased_ids = [contact.id, *_merged_into(session, contact.id)]
-    _delete_own_interactions(session, contact.id)
+    gone = _delete_own_interactions(session, contact.id)
     for model, column in (
         (Change, Change.record_id),
         (TimelineEntry, TimelineEntry.subject_id),
     ):
         session.execute(delete(model).where(column.in_(erased_ids)))
-    _scrub_events(session, erased_ids)
+    _scrub_events(session, [*erased_ids, *gone])
     session.delete(contact)
     session.flush()
     for erased_id in erased_ids:
@@ -106,9 +96,9 @@ def _merged_into(session: Session, contact_id) -> list:
     return list(session.scalars(select(Redirect.old_id).where(Redirect.survivor_id == contact_id)))
 
 
-def _delete_own_interactions(session: Session, contact_id) -> None:
-    """Interactions with this contact alone are about them: they go. Shared ones stay, without
-    this contact (the cascade unlinks it)."""
+def _delete_own_interactions(session: Session, contact_id) -> list:
+    """Interactions with this contact alone are about them: they go, from every timeline too.
+    Shared ones stay, without this contact (the cascade unlinks it). Returns the ids gone."""
     others = (
         select(func.count())
         .where(InteractionContact.interaction_id == Interaction.id)
@@ -118,13 +108,18 @@ def _delete_own_interactions(session: Session, contact_id) -> None:
     own = select(InteractionContact.interaction_id).where(
         InteractionContact.contact_id == contact_id
     )
-    session.execute(delete(Interaction).where(Interaction.id.in_(own)).where(others == 0))
+    gone = list(session.scalars(select(Interaction).where(Interaction.id.in_(own), others == 0)))
+    for interaction in gone:
+        interactions.take_off_timelines(session, interaction, interactions.subjects(interaction))
+        session.delete(interaction)
+    return [interaction.id for interaction in gone]
 
 
-def _scrub_events(session: Session, erased_ids: list) -> None:
-    """The outbox keeps events for late subscribers: the contact's personal data goes from
-    them too, leaving the events (and their sequence) in place."""
+def _scrub_events(session: Session, record_ids: list) -> None:
+    """The outbox keeps events for late subscribers: the personal data of these records (the
+    contact, and the interactions about them alone) goes from them too, leaving the events
+    (and their sequence) in place."""
     subject = OutboxEvent.envelope["data"]["id"].as_string()
-    for erased_id in erased_ids:
-        for event in session.scalars(select(OutboxEvent).where(subject == str(erased_id))):
-            event.envelope = {**event.envelope, "data": {"id": str(erased_id), "erased": True}}
+    for record_id in record_ids:
+        for event in session.scalars(select(OutboxEvent).where(subject == str(record_id))):
+            event.envelope = {**event.envelope, "data": {"id": str(record_id), "erased": True}}

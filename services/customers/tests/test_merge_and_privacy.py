@@ -214,6 +214,25 @@ def test_erase_removes_personal_data_and_keeps_the_erasure(service, session, pai
     assert "ada@example.com" not in str(events(session, "contact_updated"))
 
 
+def test_erase_takes_the_contacts_own_interactions_off_the_account_timeline(service, session, pair):
+    contact, _ = pair
+    call = service.create_interaction(
+        {
+            "type": "call",
+            "direction": "inbound",
+            "subject": "Private matter",
+            "body": "Told us about their health",
+            "contact_ids": [contact["id"]],
+        }
+    )
+
+    service.erase_contact(contact["id"])
+
+    assert "Private matter" not in str(session.scalars(select(TimelineEntry.data)).all())
+    [created] = events(session, "interaction_created")
+    assert created["data"] == {"id": call["id"], "erased": True}
+
+
 def test_birthdays_are_announced_once_each(service, session):
     today = date.today()
     soon = service.create_contact(
