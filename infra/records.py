@@ -78,6 +78,8 @@ def plain(value):
         return str(value)
     if isinstance(value, date | datetime):
         return value.isoformat()
+    if isinstance(value, list):
+        return [plain(item) for item in value]
     return value
 
 
