@@ -6,6 +6,7 @@ pages. Requests are validated here with the service's own schemas (which also ma
 document) and again by the service, which owns the data.
 """
 
+import uuid
 from dataclasses import dataclass
 
 from flask import current_app, jsonify, request, url_for
@@ -13,10 +14,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema
 
+from gateway import db
 from gateway.idempotency import idempotent
+from gateway.models import User
 from gateway.schemas import page_of
 from gateway.security import allow, current_actor
-from infra.errors import PreconditionFailed
+from infra.errors import PreconditionFailed, ValidationFailed
 
 ETAG = {"ETag": {"schema": {"type": "string"}, "description": "The record's version."}}
 
@@ -32,6 +35,8 @@ class Resource:
     query: type[Schema]
     read_roles: tuple[str, ...]
     write_roles: tuple[str, ...]
+    create_options: type[Schema] | None = None  # query parameters of create, e.g. overrides
+    users_named: tuple[str, ...] = ()  # body fields holding a user id (the gateway has users)
 
 
 def call(service: str, method: str, *args, **kwargs):
@@ -43,8 +48,17 @@ def call(service: str, method: str, *args, **kwargs):
 def with_etag(record: dict, status: int = 200):
     response = jsonify(record)
     response.status_code = status
-    response.set_etag(str(record["version"]))
+    if "version" in record:
+        response.set_etag(str(record["version"]))
     return response
+
+
+def query_args() -> dict:
+    """The query string for a service: repeated parameters (`?tag=a&tag=b`) as lists."""
+    return {
+        key: values if len(values) > 1 else values[0]
+        for key, values in request.args.to_dict(flat=False).items()
+    }
 
 
 def expected_version() -> int | None:
@@ -58,6 +72,30 @@ def expected_version() -> int | None:
     return int(tag)
 
 
+def check_users(body: dict, fields: tuple[str, ...]) -> None:
+    """Fields naming a user (an owner, an assignee) must name an active one: users live here,
+    in the gateway, so the services cannot check it themselves."""
+    errors = {}
+    for field in fields:
+        user_id = body.get(field)
+        if user_id is not None:
+            try:
+                user = db.session().get(User, uuid.UUID(str(user_id)))
+            except ValueError:
+                continue  # not a UUID: the service's schema says so
+            if user is None or not user.is_active:
+                errors[field] = [f"No active user with id {user_id}."]
+    if errors:
+        raise ValidationFailed("The request names users that do not exist.", errors)
+
+
+def _with_options(blp: Blueprint, options: type[Schema] | None):
+    """Validate and document create's query parameters, when the resource has some."""
+    if options is None:
+        return lambda view: view
+    return blp.arguments(options, location="query", as_kwargs=True)
+
+
 def register(blp: Blueprint, resource: Resource) -> None:
     r = resource
     rpc_name = r.path.strip("/").replace("-", "_")
@@ -68,15 +106,18 @@ def register(blp: Blueprint, resource: Resource) -> None:
         @blp.response(200, page_of(r.read))
         def get(self, **_query):
             """List, search, filter and sort; paged by cursor."""
-            return jsonify(call(r.service, f"list_{rpc_name}", request.args.to_dict()))
+            return jsonify(call(r.service, f"list_{rpc_name}", query_args()))
 
         @allow(*r.write_roles)
         @idempotent
         @blp.arguments(r.create)
+        @_with_options(blp, r.create_options)
         @blp.response(201, r.read, headers=ETAG)
-        def post(self, _data):
+        def post(self, _data, **_options):
             """Create. Send an `Idempotency-Key` header to make retries safe."""
-            record = call(r.service, f"create_{r.entity}", request.get_json())
+            check_users(request.get_json(), r.users_named)
+            args = (request.get_json(), query_args()) if r.create_options else (request.get_json(),)
+            record = call(r.service, f"create_{r.entity}", *args)
             response = with_etag(record, 201)
             response.headers["Location"] = url_for(f".{r.entity}", record_id=record["id"])
             return response
@@ -94,6 +135,7 @@ def register(blp: Blueprint, resource: Resource) -> None:
         def patch(self, _changes, record_id):
             """Change some fields. With `If-Match`, only if unchanged since read (else 412)."""
             version = expected_version()
+            check_users(request.get_json(), r.users_named)
             return with_etag(
                 call(r.service, f"update_{r.entity}", record_id, request.get_json(), version)
             )

@@ -9,6 +9,7 @@ one above the next expected sequence reveals a gap, which is backfilled from the
 import logging
 from collections.abc import Callable
 
+from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import Integer, String, select
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, dict], None]
 Backfill = Callable[[str, int, int], list[dict]]
+ANY_TYPE = "*"  # the key of the handler of every type that has none of its own
 
 
 class ConsumerPosition(Base):
@@ -65,7 +67,7 @@ def apply_in_order(
             raise LookupError(
                 f"{source}: expected sequence {current.last_sequence + 1}, got {sequence}"
             )
-        handler = handlers.get(envelope["type"])
+        handler = handlers.get(envelope["type"], handlers.get(ANY_TYPE))
         if handler is not None:
             handler(session, envelope)
             metrics.EVENTS_CONSUMED.labels(consumer, source, envelope["type"]).inc()
@@ -96,8 +98,8 @@ def consume(
 class EventConsumer(DependencyProvider):
     """`self.consumer.apply(envelope)` in an `@event_handler` applies an event exactly once.
 
-    Subscribe to every type of a source (`@event_handler("customers", "#")`): sequences run
-    across all of a source's types, so skipping some would look like gaps."""
+    Subscribe to every type of a source (`@event_handler("customers", "#")`, or `@subscribe`):
+    sequences run across all of a source's types, so skipping some would look like gaps."""
 
     def __init__(self, handlers: dict[str, Handler]):
         self.handlers = handlers
@@ -130,3 +132,15 @@ def backfill(amqp_uri: str, source: str, after: int, until: int) -> list[dict]:
             events.extend(page)
             after = page[-1]["sequence"]
     return [e for e in events if e["sequence"] <= until]
+
+
+def subscribe(*sources: str):
+    """`@subscribe("sales", "support")`: the method receives every event of each source, through
+    an `@event_handler(source, "#")` (and a queue) per source."""
+
+    def decorate(method):
+        for source in sources:
+            event_handler(source, "#")(method)
+        return method
+
+    return decorate

@@ -6,13 +6,30 @@ call `self.db.commit()`; whatever a worker leaves uncommitted is rolled back at 
 """
 
 import functools
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Engine,
+    Integer,
+    TypeDecorator,
+    Uuid,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    sessionmaker,
+)
 
 from infra import config
 
@@ -43,6 +60,26 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     """Declarative base of the platform's own tables (outbox, consumer positions)."""
+
+
+# SQLite has no BIGSERIAL; INTEGER PRIMARY KEY is its rowid alias, so both autoincrement.
+Serial = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Record:
+    """Columns of every record a user edits through the API: a UUID, when it was created and
+    last changed, and `version`, which backs ETags and optimistic locking."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
+    )
+    version: Mapped[int] = mapped_column(nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.version}
 
 
 def is_sqlite(url: str) -> bool:

@@ -4,6 +4,8 @@ Registered with nameko's `deserialize_to_instance`: the caller gets the same cla
 the same arguments, instead of a generic `RemoteError`. Arguments must be JSON-serializable.
 """
 
+import json
+
 from marshmallow import Schema
 from marshmallow import ValidationError as SchemaError
 from nameko.exceptions import deserialize_to_instance
@@ -13,12 +15,15 @@ class ServiceError(Exception):
     status = 500
     title = "Service error"
 
-    def __init__(self, detail: str = "", errors: dict | None = None, extra: dict | None = None):
-        # Empty dicts, not None: nameko sends None arguments across RPC as the string "None".
-        super().__init__(detail, errors or {}, extra or {})
+    def __init__(self, detail: str = "", errors: dict | None = None, extra: dict | str = ""):
+        # nameko sends exception arguments across RPC with every non-string value turned into a
+        # string (None becomes "None"): so `errors` is never None, and `extra` travels as JSON.
+        if isinstance(extra, str):
+            extra = json.loads(extra) if extra else {}
+        super().__init__(detail, errors or {}, json.dumps(extra) if extra else "")
         self.detail = detail
         self.errors = errors or {}
-        self.extra = extra or {}  # more members of the problem body, e.g. the existing record
+        self.extra = extra  # more members of the problem body, e.g. the existing record
 
 
 @deserialize_to_instance

@@ -20,11 +20,16 @@ def broker_error(uri: str) -> str | None:
 def where_things_are() -> str:
     gateway = "http://" + config.env("CRM_GATEWAY_BIND", "127.0.0.1:8000")
     email = config.env("CRM_ADMIN_EMAIL", "admin@example.com")
+    password = (
+        "password from CRM_ADMIN_PASSWORD"
+        if config.env("CRM_ADMIN_PASSWORD", "")
+        else "password admin-password (first start; change it)"
+    )
     return "\n".join(
         [
             f"CRM gateway     {gateway}  (Ctrl-C stops everything)",
             f"API docs        {gateway}/api/v1/docs   OpenAPI: {gateway}/api/v1/openapi.json",
-            f"Log in          POST {gateway}/api/v1/auth/token  as {email}",
+            f"Log in          POST {gateway}/api/v1/auth/token  as {email}, {password}",
             f"Health          {gateway}/healthz  {gateway}/readyz  metrics: {gateway}/metrics",
             f"Broker          {config.amqp_uri()}",
             *(

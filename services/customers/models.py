@@ -3,7 +3,6 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -17,31 +16,19 @@ from sqlalchemy import (
     Uuid,
     func,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    mapped_column,
+    object_session,
+    relationship,
+)
 
-from infra.db import UTCDateTime, utcnow
-
-# SQLite has no BIGSERIAL; INTEGER PRIMARY KEY is its rowid alias, so both autoincrement.
-Serial = BigInteger().with_variant(Integer(), "sqlite")
+from infra.db import Record, Serial, UTCDateTime, utcnow
 
 
 class Base(DeclarativeBase):
     pass
-
-
-class Record:
-    """Columns every customer record has; `version` backs ETags and optimistic locking."""
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime, default=utcnow, onupdate=utcnow, index=True
-    )
-    version: Mapped[int] = mapped_column(nullable=False)
-
-    @declared_attr.directive
-    def __mapper_args__(cls) -> dict:
-        return {"version_id_col": cls.version}
 
 
 class Owned:
@@ -99,7 +86,7 @@ class Contact(Record, Owned, Tagged, Base):
     # Lower-cased names, emails, phones and company: what `?q=` searches.
     search_text: Mapped[str] = mapped_column(Text, default="")
 
-    account: Mapped[Account | None] = relationship(lazy="joined", innerjoin=False)
+    account: Mapped[Account | None] = relationship(lazy="joined", innerjoin=False, viewonly=True)
     emails: Mapped[list["ContactEmail"]] = relationship(
         cascade="all, delete-orphan",
         passive_deletes=True,
@@ -115,6 +102,13 @@ class Contact(Record, Owned, Tagged, Base):
     tag_rows: Mapped[list["ContactTag"]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
     )
+
+    @property
+    def account_name(self) -> str | None:
+        """The company's name, read through the session so a changed account_id shows."""
+        session = object_session(self)
+        account = session.get(Account, self.account_id) if session and self.account_id else None
+        return account.name if account else None
 
 
 class ContactEmail(Base):
@@ -209,6 +203,10 @@ class Interaction(Record, Base):
     contact_rows: Mapped[list["InteractionContact"]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
     )
+
+    @property
+    def contact_ids(self) -> list[uuid.UUID]:
+        return sorted(row.contact_id for row in self.contact_rows)
 
 
 class InteractionContact(Base):

@@ -46,6 +46,8 @@ def check_version(record: Record, expected_version: int | None) -> None:
 
 
 Accessor = tuple[Callable[[Record], Any], Callable[[Record, Any], None]]
+# Puts a record's event on timelines other than the record's own: `(session, record, envelope)`.
+Timeline = Callable[[Session, Record, dict], None]
 
 
 def apply_changes(record: Record, changes: dict, accessors: dict[str, Accessor]) -> dict:
@@ -73,6 +75,8 @@ def plain(value):
         return str(value)
     if isinstance(value, date | datetime):
         return value.isoformat()
+    if isinstance(value, list):
+        return [plain(item) for item in value]
     return value
 
 
@@ -128,11 +132,19 @@ def entity(record: Record) -> str:
     return type(record).__name__.lower()
 
 
-def add(session: Session, record: Record, read: Schema, actor: Actor) -> Record:
-    return add_many(session, [record], read, actor)[0]
+def add(
+    session: Session, record: Record, read: Schema, actor: Actor, timeline: Timeline | None = None
+) -> Record:
+    return add_many(session, [record], read, actor, timeline)[0]
 
 
-def add_many(session: Session, new: list[Record], read: Schema, actor: Actor) -> list[Record]:
+def add_many(
+    session: Session,
+    new: list[Record],
+    read: Schema,
+    actor: Actor,
+    timeline: Timeline | None = None,
+) -> list[Record]:
     """Write new records with one flush, and their `<entity>_created` events with one
     reservation of sequence numbers (an import adds hundreds at a time)."""
     session.add_all(new)
@@ -140,7 +152,7 @@ def add_many(session: Session, new: list[Record], read: Schema, actor: Actor) ->
     created = [(f"{entity(record)}_created", read.dump(record)) for record in new]
     envelopes = outbox.record_many(session, SOURCE, created, actor.as_dict())
     for record, envelope in zip(new, envelopes, strict=True):
-        remember(session, record, "created", {}, actor, envelope)
+        remember(session, record, "created", {}, actor, envelope, timeline)
     return new
 
 
@@ -152,6 +164,7 @@ def change(
     actor: Actor,
     accessors: dict[str, Accessor] | None = None,
     prepare: Callable[[Record], None] | None = None,
+    timeline: Timeline | None = None,
 ) -> Record:
     """Apply `changes`; if anything differs, write it and publish `<entity>_updated`.
     `prepare` runs after the changes, before the write (to refresh derived columns)."""
@@ -162,7 +175,7 @@ def change(
         flush(session, record)
         data = {**read.dump(record), "changes": diff}
         envelope = publish(session, f"{entity(record)}_updated", data, actor)
-        remember(session, record, "updated", diff, actor, envelope)
+        remember(session, record, "updated", diff, actor, envelope, timeline)
     return record
 
 
@@ -174,9 +187,16 @@ def remove(session: Session, record: Record, actor: Actor) -> None:
 
 
 def remember(
-    session: Session, record: Record, action: str, fields: dict, actor: Actor, envelope: dict
+    session: Session,
+    record: Record,
+    action: str,
+    fields: dict,
+    actor: Actor,
+    envelope: dict,
+    timeline: Timeline | None = None,
 ) -> None:
-    """Keep the change in the record's history and on its timeline."""
+    """Keep the change in the record's history, and on its own timeline unless `timeline` puts
+    it elsewhere (an interaction goes on its contacts' and its account's)."""
     name = entity(record)
     session.add(
         Change(
@@ -189,7 +209,9 @@ def remember(
             via=actor.via,
         )
     )
-    if action != "deleted":
+    if timeline is not None:
+        timeline(session, record, envelope)
+    elif action != "deleted":
         what = f"changed {', '.join(sorted(fields))}" if fields else action
         summary = f"{name.capitalize()} {what}"
         on_timeline(session, record.id, envelope, "change", summary, {"changes": fields})
@@ -202,11 +224,13 @@ def on_timeline(
     kind: str,
     summary: str,
     data: dict | None = None,
+    occurred_at: datetime | None = None,
 ) -> None:
+    """An entry at `occurred_at`, by default when the event happened."""
     session.add(
         TimelineEntry(
             subject_id=subject_id,
-            occurred_at=datetime.fromisoformat(envelope["time"]),
+            occurred_at=occurred_at or datetime.fromisoformat(envelope["time"]),
             kind=kind,
             source=envelope["source"].removeprefix("crm/"),
             event_type=envelope["type"],

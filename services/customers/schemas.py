@@ -16,7 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from infra.listing import DEFAULT_LIMIT, MAX_LIMIT
+from infra.listing import DEFAULT_LIMIT, MAX_LIMIT, PageQuery
 
 LIFECYCLE_STAGES = ("lead", "prospect", "customer", "key_account", "churned")
 ACCOUNT_CATEGORIES = ("prospect", "customer", "key_account", "partner")
@@ -27,6 +27,7 @@ ENTITIES = ("account", "contact")
 FIELD_TYPES = ("text", "number", "decimal", "date", "boolean", "select", "multiselect")
 
 short_text = validate.Length(max=100)
+has_digits = validate.Regexp(r"(?:\D*\d){3}", error="Not a phone number: it needs digits.")
 
 
 def optional_text(max_length: int, **kwargs) -> fields.String:
@@ -45,6 +46,15 @@ class Country(fields.String):
         if len(code) != 2 or not code.isascii() or not code.isalpha():
             raise ValidationError("Must be a two-letter ISO 3166 country code, like CN or DE.")
         return code
+
+
+class Email(fields.Email):
+    """An email address; spaces around it, as pasted from a spreadsheet, are dropped."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(
+            value.strip() if isinstance(value, str) else value, attr, data, **kwargs
+        )
 
 
 class OneOrMany(fields.List):
@@ -144,13 +154,13 @@ class AccountRead(Stamped, LocatedRead, AccountFields, Identified):
 
 
 class EmailIn(Schema):
-    address = fields.Email(required=True, validate=validate.Length(max=320))
+    address = Email(required=True, validate=validate.Length(max=320))
     label = optional_text(30)
     primary = fields.Boolean(load_default=False)
 
 
 class PhoneIn(Schema):
-    number = fields.String(required=True, validate=validate.Length(min=3, max=50))
+    number = fields.String(required=True, validate=[validate.Length(max=50), has_digits])
     label = optional_text(30)
     primary = fields.Boolean(load_default=False)
 
@@ -163,12 +173,16 @@ def at_most_one_primary(items: list[dict], field: str) -> None:
 class ContactUpdate(Located):
     first_name = optional_text(100)
     last_name = optional_text(100)
-    email = fields.Email(
+    email = Email(
         allow_none=True,
         validate=validate.Length(max=320),
         metadata={"description": "The primary email; shorthand for `emails`."},
     )
-    phone = optional_text(50, metadata={"description": "The primary phone."})
+    phone = fields.String(
+        allow_none=True,
+        validate=[validate.Length(max=50), has_digits],
+        metadata={"description": "The primary phone; shorthand for `phones`."},
+    )
     emails = fields.List(fields.Nested(EmailIn), validate=validate.Length(max=20))
     phones = fields.List(fields.Nested(PhoneIn), validate=validate.Length(max=20))
     title = optional_text(200)
@@ -228,6 +242,7 @@ class ContactFields(Schema):
     phones = fields.List(fields.Nested(PhoneRead))
     title = fields.String(allow_none=True)
     account_id = fields.UUID(allow_none=True)
+    account_name = fields.String(allow_none=True, metadata={"description": "The company."})
     birthday = fields.Date(allow_none=True)
     preferred_channel = fields.String(allow_none=True)
     lifecycle_stage = fields.String(allow_none=True)
@@ -366,6 +381,197 @@ class CustomFieldQuery(Schema):
     entity = one_of(ENTITIES)
 
 
+class ConsentCreate(Schema):
+    channel = one_of(CHANNELS, required=True)
+    status = one_of(("opted_in", "opted_out"), required=True)
+    source = optional_text(100, metadata={"description": "Where it was given, e.g. `web_form`."})
+    recorded_at = fields.AwareDateTime(
+        default_timezone=UTC, metadata={"description": "When it was given; now by default."}
+    )
+
+
+class ConsentRead(Schema):
+    contact_id = fields.UUID()
+    channel = fields.String()
+    status = fields.String()
+    source = fields.String(allow_none=True)
+    recorded_at = fields.DateTime()
+    recorded_by = fields.UUID(allow_none=True)
+
+
+class ConsentQuery(Schema):
+    as_of = fields.AwareDateTime(
+        default_timezone=UTC, metadata={"description": "The state at this moment; now by default."}
+    )
+
+
+class ConsentState(Schema):
+    as_of = fields.DateTime()
+    channels = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(ConsentRead, allow_none=True),
+        metadata={"description": "Per channel, the decision in force (null: never asked)."},
+    )
+    history = fields.List(fields.Nested(ConsentRead), metadata={"description": "Newest first."})
+
+
+class MergeRequest(Schema):
+    duplicate_id = fields.UUID(
+        required=True, metadata={"description": "The contact merged into this one, then gone."}
+    )
+
+
+class DuplicatesQuery(Schema):
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
+    account_id = fields.UUID(metadata={"description": "Only contacts of this account."})
+
+
+class DuplicatePair(Schema):
+    contact_ids = fields.List(fields.UUID())
+    reason = fields.String(metadata={"description": "same_email, same_phone or similar_name."})
+    value = fields.String(allow_none=True, metadata={"description": "The shared email or phone."})
+    score = fields.Float(
+        metadata={"description": "Name similarity, 0-100 (100 for the same value)."}
+    )
+
+
+class Duplicates(Schema):
+    items = fields.List(fields.Nested(DuplicatePair))
+
+
+INTERACTION_TYPES = ("call", "email", "meeting", "visit", "sms", "note")
+DIRECTIONS = ("inbound", "outbound")
+DIRECTED_TYPES = ("call", "email", "sms")  # always one way or the other
+# The timeline kind of another service's event, by its type's first word (`ticket_opened`:
+# ticket); `other` for the rest. A closed list: a misspelt `?kind=` is an error, not an empty page.
+KIND_BY_WORD = {
+    "opportunity": "deal",
+    "order": "order",
+    "quote": "order",
+    "ticket": "ticket",
+    "campaign": "campaign",
+    "email": "campaign",
+    "form": "campaign",
+    "lead": "lead",
+    "activity": "activity",
+}
+TIMELINE_KINDS = ("change", "interaction", *dict.fromkeys(KIND_BY_WORD.values()), "other")
+
+
+class Moment(fields.AwareDateTime):
+    """A point in time: with a UTC offset (without, it could be any), kept in UTC."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+
+
+def interaction_errors(data: dict) -> dict:
+    """What a whole interaction needs beyond each field's own checks: on create the schema asks,
+    on update the service asks of the changed interaction."""
+    errors = {}
+    if data.get("type") in DIRECTED_TYPES and not data.get("direction"):
+        errors["direction"] = ["A call, email or sms is inbound or outbound."]
+    if not data.get("contact_ids") and not data.get("account_id"):
+        errors["contact_ids"] = ["Name at least one contact, or an account."]
+    return errors
+
+
+class InteractionUpdate(Schema):
+    type = one_of(INTERACTION_TYPES)
+    direction = one_of(
+        DIRECTIONS, allow_none=True, metadata={"description": "Required for calls, emails, sms."}
+    )
+    subject = optional_text(255)
+    body = optional_text(100_000)
+    occurred_at = Moment(
+        metadata={"description": "When it happened, with a UTC offset; default now."}
+    )
+    contact_ids = fields.List(
+        fields.UUID(),
+        validate=validate.Length(max=100),
+        metadata={"description": "The contacts it was with: at least one, unless an account."},
+    )
+    account_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "Default on create: the contacts' account, if they share one."},
+    )
+    user_id = fields.UUID(allow_none=True, metadata={"description": "Who had it; default you."})
+
+
+class InteractionCreate(InteractionUpdate):
+    type = one_of(INTERACTION_TYPES, required=True)
+
+    @validates_schema
+    def complete(self, data: dict, **kwargs) -> None:
+        errors = interaction_errors(data)
+        if errors:
+            raise ValidationError(errors)
+
+
+class InteractionFields(Schema):
+    type = fields.String()
+    direction = fields.String(allow_none=True)
+    subject = fields.String(allow_none=True)
+    body = fields.String(allow_none=True)
+    occurred_at = fields.DateTime()
+    contact_ids = fields.List(fields.UUID())
+    account_id = fields.UUID(allow_none=True)
+    user_id = fields.UUID(allow_none=True)
+
+
+class InteractionRead(Stamped, InteractionFields, Identified):
+    pass
+
+
+class InteractionQuery(PageQuery):
+    q = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Search text, in the subject or body."},
+    )
+    sort = fields.String(
+        load_default="-occurred_at", metadata={"description": "Field, `-` for descending."}
+    )
+    contact_id = fields.UUID(metadata={"description": "With this contact among others."})
+    account_id = fields.UUID()
+    type = one_of(INTERACTION_TYPES)
+    user_id = fields.UUID()
+    occurred_after = fields.AwareDateTime(default_timezone=UTC)
+    occurred_before = fields.AwareDateTime(default_timezone=UTC)
+
+
+class NewestFirstQuery(Schema):
+    """The page of a list that is always newest first: a timeline, a history."""
+
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
+    cursor = fields.String(metadata={"description": "`next_cursor` of the previous page."})
+
+
+class TimelineQuery(NewestFirstQuery):
+    kind = OneOrMany(
+        one_of(TIMELINE_KINDS), metadata={"description": "Only this kind; repeat for several."}
+    )
+
+
+class TimelineEntryRead(Schema):
+    occurred_at = fields.DateTime()
+    kind = fields.String(metadata={"enum": list(TIMELINE_KINDS)})
+    source = fields.String(metadata={"description": "The service that published the event."})
+    type = fields.String(attribute="event_type", metadata={"description": "The event type."})
+    summary = fields.String()
+    data = fields.Dict(metadata={"description": "The event's data."})
+    event_id = fields.String()
+
+
+class ChangeRead(Schema):
+    changed_at = fields.DateTime()
+    action = fields.String(metadata={"description": "created, updated, merged, ..."})
+    changes = fields.Dict(attribute="fields", metadata={"description": "`{field: [old, new]}`"})
+    user_id = fields.UUID(allow_none=True, metadata={"description": "Who made the change."})
+    via = fields.String(
+        allow_none=True, metadata={"description": "api, api_key:<name>, import, system"}
+    )
+
+
 # The contact fields a CSV column can fill; `company` names the contact's account (found by
 # name, or made). A header that spells one of these (any case, spaces for underscores) maps
 # itself.
@@ -498,4 +704,11 @@ contact_read, contact_query = ContactRead(), ContactQuery()
 create_options, tag_operation = CreateOptions(), TagOperation()
 custom_field_create, custom_field_update = CustomFieldCreate(), CustomFieldUpdate()
 custom_field_read, custom_field_query = CustomFieldRead(), CustomFieldQuery()
+consent_create, consent_read, consent_query = ConsentCreate(), ConsentRead(), ConsentQuery()
+consent_state = ConsentState()
+merge_request, duplicates_query = MergeRequest(), DuplicatesQuery()
+interaction_create, interaction_update = InteractionCreate(), InteractionUpdate()
+interaction_read, interaction_query = InteractionRead(), InteractionQuery()
+timeline_query, timeline_entry_read = TimelineQuery(), TimelineEntryRead()
+newest_first_query, change_read = NewestFirstQuery(), ChangeRead()
 import_options, import_read = ImportOptions(), ImportRead()

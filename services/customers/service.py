@@ -4,14 +4,33 @@ import base64
 
 from nameko.timer import timer
 
+from infra import config
+from infra.consumer import ANY_TYPE, EventConsumer, subscribe
 from infra.errors import ValidationFailed, load
 from infra.service import CrmService, Stopping, rpc
-from services.customers import accounts, contacts, custom_fields, imports
+from services.customers import (
+    accounts,
+    birthdays,
+    consents,
+    contacts,
+    custom_fields,
+    imports,
+    interactions,
+    matching,
+    merges,
+    privacy,
+    timeline,
+)
 from services.customers.schemas import (
     account_create,
     account_query,
     account_read,
     account_update,
+    change_read,
+    consent_create,
+    consent_query,
+    consent_read,
+    consent_state,
     contact_create,
     contact_query,
     contact_read,
@@ -21,11 +40,22 @@ from services.customers.schemas import (
     custom_field_query,
     custom_field_read,
     custom_field_update,
+    duplicates_query,
     import_options,
     import_read,
+    interaction_create,
+    interaction_query,
+    interaction_read,
+    interaction_update,
+    merge_request,
+    newest_first_query,
     tag_operation,
+    timeline_entry_read,
+    timeline_query,
 )
 
+# The services whose events about a contact or an account go on its timeline.
+PROJECTED_SOURCES = ("sales", "support", "marketing")
 IMPORT_INTERVAL = 1.0  # seconds between looks for an import to run
 
 
@@ -34,8 +64,13 @@ def page_of(schema, page) -> dict:
     return {"items": schema.dump(items, many=True), "next_cursor": next_cursor}
 
 
+BIRTHDAY_NOTICE_DAYS = int(config.env("CRM_BIRTHDAY_NOTICE_DAYS", "7"))
+BIRTHDAY_CHECK_SECONDS = float(config.env("CRM_BIRTHDAY_CHECK_SECONDS", "3600"))
+
+
 class CustomersService(CrmService):
     name = "customers"
+    projection = EventConsumer({ANY_TYPE: timeline.project})
 
     stopping = Stopping()
 
@@ -165,6 +200,116 @@ class CustomersService(CrmService):
     def delete_custom_field(self, field_id: str, expected_version=None) -> None:
         custom_fields.delete(session=self.db, field_id=field_id, actor=self.caller)
         self.db.commit()
+
+    @rpc
+    def merge_contacts(self, contact_id: str, data: dict, expected_version=None) -> dict:
+        survivor = merges.merge(
+            session=self.db,
+            contact_id=contact_id,
+            duplicate_id=load(merge_request, data)["duplicate_id"],
+            expected_version=expected_version,
+            actor=self.caller,
+        )
+        self.db.commit()
+        return contact_read.dump(survivor)
+
+    @rpc
+    def list_duplicates(self, params: dict) -> dict:
+        query = load(duplicates_query, params)
+        return {"items": matching.likely_pairs(self.db, query["limit"], query.get("account_id"))}
+
+    @rpc
+    def record_consent(self, contact_id: str, data: dict) -> dict:
+        consent = consents.record(
+            session=self.db,
+            contact_id=contact_id,
+            data=load(consent_create, data),
+            actor=self.caller,
+        )
+        self.db.commit()
+        return consent_read.dump(consent)
+
+    @rpc
+    def get_consents(self, contact_id: str, params: dict) -> dict:
+        as_of = load(consent_query, params).get("as_of")
+        return consent_state.dump(
+            consents.state(session=self.db, contact_id=contact_id, as_of=as_of)
+        )
+
+    @rpc
+    def get_personal_data(self, contact_id: str) -> dict:
+        return privacy.personal_data(session=self.db, contact_id=contact_id)
+
+    @rpc
+    def erase_contact(self, contact_id: str) -> None:
+        privacy.erase(session=self.db, contact_id=contact_id, actor=self.caller)
+        self.db.commit()
+
+    @timer(interval=BIRTHDAY_CHECK_SECONDS)
+    def announce_birthdays(self) -> int:
+        announced = birthdays.announce(self.db, BIRTHDAY_NOTICE_DAYS)
+        self.db.commit()
+        return announced
+
+    @rpc
+    def create_interaction(self, data: dict) -> dict:
+        interaction = interactions.create(
+            session=self.db, data=load(interaction_create, data), actor=self.caller
+        )
+        self.db.commit()
+        return interaction_read.dump(interaction)
+
+    @rpc
+    def get_interaction(self, interaction_id: str) -> dict:
+        return interaction_read.dump(
+            interactions.get(session=self.db, interaction_id=interaction_id)
+        )
+
+    @rpc
+    def list_interactions(self, params: dict) -> dict:
+        query = load(interaction_query, params)
+        return page_of(interaction_read, interactions.get_all(session=self.db, params=query))
+
+    @rpc
+    def update_interaction(self, interaction_id: str, changes: dict, expected_version=None) -> dict:
+        interaction = interactions.update(
+            session=self.db,
+            interaction_id=interaction_id,
+            changes=load(interaction_update, changes),
+            expected_version=expected_version,
+            actor=self.caller,
+        )
+        self.db.commit()
+        return interaction_read.dump(interaction)
+
+    @rpc
+    def delete_interaction(self, interaction_id: str, expected_version=None) -> None:
+        interactions.delete(
+            session=self.db,
+            interaction_id=interaction_id,
+            expected_version=expected_version,
+            actor=self.caller,
+        )
+        self.db.commit()
+
+    @rpc
+    def list_timeline(self, entity: str, record_id: str, params: dict) -> dict:
+        """The timeline of the contact or account (`entity`) with this id, newest first."""
+        query = load(timeline_query, params)
+        found = timeline.get_all(session=self.db, entity=entity, record_id=record_id, params=query)
+        return page_of(timeline_entry_read, found)
+
+    @rpc
+    def list_history(self, entity: str, record_id: str, params: dict) -> dict:
+        """The change history of the contact or account (`entity`) with this id, newest first."""
+        query = load(newest_first_query, params)
+        found = timeline.history(session=self.db, entity=entity, record_id=record_id, params=query)
+        return page_of(change_read, found)
+
+    @subscribe(*PROJECTED_SOURCES)
+    def on_event(self, envelope: dict) -> None:
+        """Another service's event: onto the timelines of the contacts and accounts it names."""
+        self.projection.apply(envelope)
 
     @rpc
     def create_import(self, options: dict) -> dict:
