@@ -229,6 +229,21 @@ def test_a_file_that_goes_bad_after_its_head_fails_and_writes_nothing(service, s
     assert count(session, ImportChunk) == 0
 
 
+def test_a_value_too_long_for_csv_fails_the_job_before_anything_is_written(service, session):
+    content = (HEADER + "Ada,Lovelace,ada@example.com,,,,,,,\n" + "x" * 200_000 + ",Li\n").encode()
+
+    job = run(service, content)
+
+    assert job["status"] == "failed" and job["error"].startswith("Line 3 is not CSV")
+    assert count(session, Contact) == 0
+
+
+def test_a_header_without_rows_is_an_import_of_nothing(service, session):
+    job = run(service, HEADER.encode())
+
+    assert (job["status"], job["total"], job["processed"], job["created"]) == ("done", 0, 0, 0)
+
+
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + bytes(64)
 
 
