@@ -265,6 +265,7 @@ def cases(population: Population, today: date) -> dict[str, Callable[[], tuple]]
         "list: stage": lambda: listing({"stage_id": rng.choice(open_stages)}),
         "list: close range by amount": lambda: listing(close_range()),
         "list: account": lambda: listing({"account_id": str(population.account())}),
+        "list: all by amount": lambda: listing({"sort": rng.choice(["amount", "-amount"])}),
         "forecast: quarter, one owner": lambda: forecasting(
             {"period": rng.choice(quarters), "owner_id": str(population.owner())}
         ),

@@ -157,6 +157,7 @@ class Opportunity(Record, Base):
     # Measured with bench/opportunities.py (200,000 opportunities); see bench/README.md.
     __table_args__ = (
         Index("ix_opportunities_owner_status_created", "owner_id", "status", "created_at"),
+        Index("ix_opportunities_amount", "amount", "id"),  # pages sorted by amount
         Index(
             "ix_opportunities_open_closing",
             "expected_close_date",

@@ -289,6 +289,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_opportunities_owner_status_created", ["owner_id", "status", "created_at"]
         )
+        batch_op.create_index("ix_opportunities_amount", ["amount", "id"])
         batch_op.create_index(
             "ix_opportunities_open_closing",
             ["expected_close_date"],
@@ -585,6 +586,7 @@ def downgrade() -> None:
             "ix_opportunities_open_closing", postgresql_where=sa.text("status = 'open'")
         )
         batch_op.drop_index("ix_opportunities_owner_status_created")
+        batch_op.drop_index("ix_opportunities_amount")
         batch_op.drop_index(batch_op.f("ix_opportunities_updated_at"))
         batch_op.drop_index(batch_op.f("ix_opportunities_status"))
         batch_op.drop_index(batch_op.f("ix_opportunities_stage_id"))
