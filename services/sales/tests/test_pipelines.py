@@ -4,11 +4,15 @@ keep every opportunity's stage meaningful."""
 import uuid
 from datetime import date
 
+import eventlet
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from infra.db import engine_for
 from infra.errors import Conflict, ValidationFailed
 from infra.outbox import OutboxEvent
+from infra.testing import empty_tables
 from services.sales import pipelines
 from services.sales.models import Opportunity, Pipeline
 
@@ -172,3 +176,26 @@ def test_an_unused_pipeline_is_deleted_and_names_are_unique(service, session):
 
     assert pipeline_count(session) == 1
     assert events(session)[-1]["type"] == "pipeline_deleted"
+
+
+def test_instances_seeding_at_once_make_one_standard_pipeline(database_url, backend):
+    """Two instances' first requests, each in its own transaction: the second one's insert
+    waits for the first to commit, then writes nothing (and publishes nothing)."""
+    if backend == "sqlite":
+        pytest.skip("SQLite writers take turns on one lock; nothing to race")
+    url = database_url("sales", backend)
+    first, second = Session(engine_for(url)), Session(engine_for(url))
+    try:
+        pipelines.default(first)
+        waiting = eventlet.spawn(pipelines.default, second)
+        eventlet.sleep(0.2)  # the second insert is now blocked on the first's rows
+        first.commit()
+        assert waiting.wait().id == pipelines.STANDARD_ID
+        second.commit()
+        with Session(engine_for(url)) as check:
+            assert pipeline_count(check) == 1
+            assert [e["type"] for e in events(check)] == ["pipeline_created"]
+    finally:
+        first.close()
+        second.close()
+        empty_tables(url)
