@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from gateway import db, metrics, problems
-from gateway.api import activity, auth, customers, health, imports, users
+from gateway.api import activity, auth, customers, health, imports, sales_pipeline, users
 from gateway.rpc import RpcClient
 from gateway.security import hash_password
 from infra import config
@@ -52,7 +52,15 @@ def create_app(**overrides) -> Flask:
     api.spec.components.security_scheme(
         "apiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"}
     )
-    for blueprint in (health.blp, auth.blp, users.blp, customers.blp, activity.blp, imports.blp):
+    for blueprint in (
+        health.blp,
+        auth.blp,
+        users.blp,
+        customers.blp,
+        activity.blp,
+        imports.blp,
+        sales_pipeline.blp,
+    ):
         api.register_blueprint(blueprint)
     problems.register(app)  # after Api(), whose own HTTP error handler this replaces
     metrics.init_app(app)

@@ -36,9 +36,20 @@ def where_things_are() -> str:
                 f"Database        {c}: {config.database_url(c)}"
                 for c in (*config.SERVICES, "gateway")
             ),
-            "Service metrics http://127.0.0.1:9100/metrics (customers; next instances 9101, ...)",
+            *(
+                f"Metrics         {name}: http://127.0.0.1:{port}/metrics (more instances: "
+                f"{port + 1}, ...)"
+                for name, port in metrics_ports()
+            ),
         ]
     )
+
+
+def metrics_ports() -> list[tuple[str, int]]:
+    """Where each service's first instance serves metrics under `make run`: honcho gives the
+    Procfile's n-th process the port PORT_BASE + 100 n."""
+    base = int(config.env("PORT_BASE", "9100"))
+    return [(name, base + 100 * index) for index, name in enumerate(config.SERVICES)]
 
 
 def main() -> int:

@@ -7,6 +7,7 @@ from nameko.timer import timer
 from infra import config
 from infra.consumer import ANY_TYPE, EventConsumer, subscribe
 from infra.errors import ValidationFailed, load
+from infra.records import page_of
 from infra.service import CrmService, Stopping, rpc
 from services.customers import (
     accounts,
@@ -57,11 +58,6 @@ from services.customers.schemas import (
 # The services whose events about a contact or an account go on its timeline.
 PROJECTED_SOURCES = ("sales", "support", "marketing")
 IMPORT_INTERVAL = 1.0  # seconds between looks for an import to run
-
-
-def page_of(schema, page) -> dict:
-    items, next_cursor = page
-    return {"items": schema.dump(items, many=True), "next_cursor": next_cursor}
 
 
 BIRTHDAY_NOTICE_DAYS = int(config.env("CRM_BIRTHDAY_NOTICE_DAYS", "7"))
