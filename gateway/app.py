@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from gateway import db, metrics, problems
-from gateway.api import auth, customers, health, leads, users
+from gateway.api import auth, customers, health, leads, sales_pipeline, users
 from gateway.rpc import RpcClient
 from gateway.security import hash_password
 from infra import config
@@ -51,7 +51,7 @@ def create_app(**overrides) -> Flask:
     api.spec.components.security_scheme(
         "apiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"}
     )
-    for blueprint in (health.blp, auth.blp, users.blp, customers.blp):
+    for blueprint in (health.blp, auth.blp, users.blp, customers.blp, sales_pipeline.blp):
         api.register_blueprint(blueprint)
     api.register_blueprint(leads.blp)
     problems.register(app)  # after Api(), whose own HTTP error handler this replaces

@@ -4,6 +4,7 @@ from nameko.timer import timer
 
 from infra import config
 from infra.errors import load
+from infra.records import page_of
 from infra.service import CrmService, rpc
 from services.customers import (
     accounts,
@@ -38,12 +39,6 @@ from services.customers.schemas import (
     merge_request,
     tag_operation,
 )
-
-
-def page_of(schema, page) -> dict:
-    items, next_cursor = page
-    return {"items": schema.dump(items, many=True), "next_cursor": next_cursor}
-
 
 BIRTHDAY_NOTICE_DAYS = int(config.env("CRM_BIRTHDAY_NOTICE_DAYS", "7"))
 BIRTHDAY_CHECK_SECONDS = float(config.env("CRM_BIRTHDAY_CHECK_SECONDS", "3600"))
