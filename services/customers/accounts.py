@@ -18,6 +18,7 @@ SORTABLE = {
     "name": func.lower(Account.name),
 }
 MAX_DEPTH = 20
+IDENTIFYING = ("name",)  # what a retried create with the same id must repeat
 
 
 def get(*, session: Session, account_id) -> Account:
@@ -47,16 +48,19 @@ def get_all(*, session: Session, params: dict) -> tuple[list[Account], str | Non
 
 def create(*, session: Session, data: dict, actor: Actor, record_id=None) -> Account:
     """A new account; with `record_id`, the caller's id for it (a retry gets the same one)."""
-    earlier = records.made_before(session, Account, record_id, data, ("name",))
+    earlier = records.made_before(session, Account, record_id, data, IDENTIFYING)
     if earlier is not None:
         return earlier
-    data = dict(data, id=record_id) if record_id is not None else dict(data)
+    data = dict(data)
     tags = sorted(set(data.pop("tags", [])))
     values = custom_fields.checked(session, "account", data.pop("custom_fields", {}))
     check_parent(session, None, data.get("parent_id"))
     account = Account(**data, custom_fields=values)
     set_tags(account, tags)
-    return records.add(session, account, account_read, actor)
+    if record_id is None:
+        return records.add(session, account, account_read, actor)
+    account.id = record_id
+    return records.add_once(session, account, account_read, actor, data, IDENTIFYING)
 
 
 def find_or_create_by_name(session: Session, name: str, actor: Actor) -> Account:

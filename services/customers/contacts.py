@@ -29,6 +29,7 @@ SORTABLE = {
     "first_name": func.coalesce(func.lower(Contact.first_name), ""),
     "email": func.coalesce(func.lower(Contact.email), ""),
 }
+IDENTIFYING = ("first_name", "last_name")  # what a retried create with the same id must repeat
 
 
 def get(*, session: Session, contact_id) -> Contact:
@@ -107,17 +108,17 @@ def create(
     record_id=None,
 ):
     """A new contact; with `record_id`, the caller's id for it (a retry gets the same one)."""
-    names = ("first_name", "last_name")
-    earlier = records.made_before(session, Contact, record_id, data, names)
+    earlier = records.made_before(session, Contact, record_id, data, IDENTIFYING)
     if earlier is not None:
         return earlier
     contact = build(session, data)
-    if record_id is not None:
-        refuse_used_id(session, record_id)
-        contact.id = record_id
     if not allow_duplicate:
         refuse_duplicate(session, contact)
-    return records.add(session, contact, contact_read, actor)
+    if record_id is None:
+        return records.add(session, contact, contact_read, actor)
+    refuse_used_id(session, record_id)
+    contact.id = record_id
+    return records.add_once(session, contact, contact_read, actor, data, IDENTIFYING)
 
 
 def refuse_used_id(session: Session, record_id) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from marshmallow import Schema
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -128,6 +129,21 @@ def made_before(session: Session, model: type[Record], record_id, data: dict, ke
         message = f"Id {record_id} names another {entity(existing)}."
         raise Conflict(message, {"id": [message]})
     return existing
+
+
+def add_once(
+    session: Session, record: Record, read: Schema, actor: Actor, data: dict, keys: tuple
+) -> Record:
+    """`add` a record whose id the caller chose. Two creates with one id at once: the second
+    insert waits for the first to commit, then fails; its answer is the first one's record."""
+    try:
+        with session.begin_nested():
+            return add(session, record, read, actor)
+    except IntegrityError:
+        earlier = made_before(session, type(record), record.id, data, keys)
+        if earlier is None:
+            raise
+        return earlier
 
 
 def publish(session: Session, type: str, data: dict, actor: Actor) -> dict:

@@ -43,8 +43,10 @@ def convert(*, session: Session, lead_id, data: dict, actor: Actor, customers) -
     naming `status`)."""
     lead = convertible(session, lead_id)
     # End the read before calling out: on SQLite, a transaction kept open while this green
-    # thread waits could not write at the end if another worker wrote meanwhile.
+    # thread waits could not write at the end if another worker wrote meanwhile. The last step
+    # reads the lead afresh, locked.
     session.commit()
+    session.expunge(lead)
     made = Made()
     try:
         account_id = account_for(lead, customers, made)
@@ -104,8 +106,10 @@ def contact_for(lead: Lead, account_id: str, customers, made: Made) -> str:
     else:
         try:
             existing = customers.create_contact(contact_data(lead, account_id), {"id": own_id})
-        except Conflict as conflict:  # its phone is another contact's: the same person
-            existing = conflict.extra["existing"]
+        except Conflict as conflict:
+            if "existing" not in conflict.extra:
+                raise
+            existing = conflict.extra["existing"]  # its phone is that contact's: the same person
     if existing["id"] == own_id:
         made.contact_id = own_id
     return existing["id"]
