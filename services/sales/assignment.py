@@ -3,6 +3,8 @@ meets names a user, or a team whose members take turns (round robin). Admins con
 and rules; a lead no rule places stays without an owner."""
 
 import uuid
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -72,19 +74,6 @@ def as_strings(ids: list) -> list[str]:
     return [str(user_id) for user_id in ids]
 
 
-def next_member(session: Session, team_id: uuid.UUID) -> uuid.UUID | None:
-    """The member whose turn it is, the turn moved on in the same statement: the row's lock
-    gives concurrent assignments distinct turns. None for a team without members."""
-    turn, members = session.execute(
-        update(Team)
-        .where(Team.id == team_id)
-        .values(next_turn=Team.next_turn + 1)
-        .returning(Team.next_turn, Team.member_ids)
-        .execution_options(synchronize_session=False)
-    ).one()
-    return uuid.UUID(members[(turn - 1) % len(members)]) if members else None
-
-
 def get_rule(*, session: Session, rule_id) -> AssignmentRule:
     return records.get(session, AssignmentRule, rule_id)
 
@@ -132,15 +121,28 @@ def check_team(session: Session, team_id) -> None:
         )
 
 
-def route(session: Session, lead: Lead, rules: list[AssignmentRule]) -> Routing | None:
-    """Where the first of `rules` (active, in order) that fits the lead sends it. A rule whose
+def route(session: Session, leads: list[Lead], rules: list[AssignmentRule]) -> list[Routing | None]:
+    """Where each lead goes: the first of `rules` (active, in order) that fits it. A rule whose
     team has no members passes the lead on to the next rule."""
-    for rule in rules:
-        if fits(rule, lead):
-            owner_id = rule.user_id or next_member(session, rule.team_id)
-            if owner_id is not None:
-                return Routing(owner_id, rule.id, rule.team_id)
-    return None
+    staffed = {
+        team.id
+        for team in session.scalars(select(Team).where(Team.id.in_(targeted_teams(rules))))
+        if team.member_ids
+    }
+    chosen = [
+        next((r for r in rules if fits(r, lead) and (r.user_id or r.team_id in staffed)), None)
+        for lead in leads
+    ]
+    turns = take_turns(session, Counter(rule.team_id for rule in chosen if rule and rule.team_id))
+    owners = [rule and (rule.user_id or next(turns[rule.team_id])) for rule in chosen]
+    return [
+        Routing(owner_id, rule.id, rule.team_id) if owner_id else None
+        for rule, owner_id in zip(chosen, owners, strict=True)
+    ]
+
+
+def targeted_teams(rules: list[AssignmentRule]) -> set[uuid.UUID]:
+    return {rule.team_id for rule in rules if rule.team_id}
 
 
 def fits(rule: AssignmentRule, lead: Lead) -> bool:
@@ -152,10 +154,32 @@ def fits(rule: AssignmentRule, lead: Lead) -> bool:
     return True
 
 
+def take_turns(session: Session, wanted: Counter) -> dict[uuid.UUID, Iterator[uuid.UUID | None]]:
+    """The next `wanted[team_id]` members of each team, in turn order. One statement per team
+    reads the members and moves the turn on: the row's lock gives concurrent assignments
+    distinct turns. Teams are locked in id order, so two batches never wait on each other."""
+    turns = {}
+    for team_id in sorted(wanted):
+        count = wanted[team_id]
+        last, members = session.execute(
+            update(Team)
+            .where(Team.id == team_id)
+            .values(next_turn=Team.next_turn + count)
+            .returning(Team.next_turn, Team.member_ids)
+            .execution_options(synchronize_session=False)
+        ).one()
+        turns[team_id] = iter(
+            uuid.UUID(members[turn % len(members)]) if members else None
+            for turn in range(last - count, last)
+        )
+    return turns
+
+
 def to_team(session: Session, team_id) -> Routing:
     """The team's next member, for a manual assignment to a team; 422 naming `team_id`."""
     team = session.get(Team, records.parse_id(team_id))
     records.require(team is not None, "team_id", f"No team with id {team_id}.")
-    owner_id = next_member(session, team.id)
+    records.require(bool(team.member_ids), "team_id", f"Team {team.name!r} has no members.")
+    owner_id = next(take_turns(session, Counter({team.id: 1}))[team.id])
     records.require(owner_id is not None, "team_id", f"Team {team.name!r} has no members.")
     return Routing(owner_id, team_id=team.id)

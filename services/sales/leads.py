@@ -80,21 +80,22 @@ def create(*, session: Session, data: dict, actor: Actor) -> Lead:
 def add_all(session: Session, new: list[Lead], actor: Actor) -> list[Lead]:
     """Assign (unless an owner is given), score and write new leads with one flush, then
     publish `lead_created` and, for each with an owner, `lead_assigned`."""
+    unowned = [lead for lead in new if lead.owner_id is None]
     routing_rules = assignment.get_rules(session=session, params={"active": True})
-    scoring_rules = scoring.active_rules(session)
-    now = utcnow()
-    routings = []
+    routings = dict(zip(unowned, assignment.route(session, unowned, routing_rules), strict=True))
+    scoring_rules, now = scoring.active_rules(session), utcnow()
     for lead in new:
-        routing = assignment.route(session, lead, routing_rules) if lead.owner_id is None else None
-        lead.owner_id = routing.owner_id if routing else lead.owner_id
+        if routings.get(lead):
+            lead.owner_id = routings[lead].owner_id
         lead.score, lead.score_reasons = scoring.evaluate(lead, scoring_rules, [], now)
-        routings.append(routing)
     session.add_all(new)
     session.flush()
-    for lead, routing in zip(new, routings, strict=True):
-        publish(session, "lead_created", lead_read.dump(lead), actor)
+    events = []
+    for lead in new:
+        events.append(("lead_created", lead_read.dump(lead)))
         if lead.owner_id is not None:
-            announce_owner(session, lead, None, routing, actor)
+            events.append(("lead_assigned", assigned(lead, None, routings.get(lead))))
+    outbox.record_many(session, SOURCE, events, actor.as_dict())
     return new
 
 
@@ -123,7 +124,7 @@ def change(
     records.flush(session, lead)
     publish(session, "lead_updated", {**lead_read.dump(lead), "changes": diff}, actor)
     if "owner_id" in diff:
-        announce_owner(session, lead, previous_owner, routing, actor)
+        publish(session, "lead_assigned", assigned(lead, previous_owner, routing), actor)
     announce_scores(session, rescored, actor)
     return lead
 
@@ -153,25 +154,16 @@ def assign(*, session: Session, lead_id, data: dict, actor: Actor) -> Lead:
     return change(session, lead, {"owner_id": routing.owner_id}, actor, routing)
 
 
-def announce_owner(
-    session: Session,
-    lead: Lead,
-    previous_owner: uuid.UUID | None,
-    routing: Routing | None,
-    actor: Actor,
-) -> None:
-    publish(
-        session,
-        "lead_assigned",
-        {
-            "lead_id": str(lead.id),
-            "owner_id": records.plain(lead.owner_id),
-            "previous_owner_id": records.plain(previous_owner),
-            "rule_id": records.plain(routing and routing.rule_id),
-            "team_id": records.plain(routing and routing.team_id),
-        },
-        actor,
-    )
+def assigned(lead: Lead, previous_owner: uuid.UUID | None, routing: Routing | None) -> dict:
+    """`lead_assigned` data: who has the lead now, who had it, and the rule or team that
+    chose the owner (none for a user named by hand)."""
+    return {
+        "lead_id": str(lead.id),
+        "owner_id": records.plain(lead.owner_id),
+        "previous_owner_id": records.plain(previous_owner),
+        "rule_id": records.plain(routing and routing.rule_id),
+        "team_id": records.plain(routing and routing.team_id),
+    }
 
 
 def score_anew(
@@ -190,19 +182,17 @@ def score_anew(
 
 
 def announce_scores(session: Session, rescored: list[tuple[Lead, int]], actor: Actor) -> None:
-    for lead, previous in rescored:
-        publish(
-            session,
-            "lead_scored",
-            {
-                "lead_id": str(lead.id),
-                "score": lead.score,
-                "previous_score": previous,
-                "score_reasons": lead.score_reasons,
-                "owner_id": records.plain(lead.owner_id),
-            },
-            actor,
-        )
+    scored = [
+        {
+            "lead_id": str(lead.id),
+            "score": lead.score,
+            "previous_score": previous,
+            "score_reasons": lead.score_reasons,
+            "owner_id": records.plain(lead.owner_id),
+        }
+        for lead, previous in rescored
+    ]
+    outbox.record_many(session, SOURCE, [("lead_scored", data) for data in scored], actor.as_dict())
 
 
 def rescore(
