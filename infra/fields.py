@@ -45,11 +45,18 @@ class Currency(fields.String):
         return code
 
 
+# What NUMERIC(18, 2), the columns money is kept in, holds.
+MONEY_LIMIT = Decimal(10) ** 16
+
+
 class Money(fields.Decimal):
     """An amount as a decimal string ("1234.50"), never a float, not negative, at most two
     decimal places. Floats on the way in are refused: 0.1 + 0.2 is not money."""
 
     def __init__(self, **kwargs):
+        # Documented as what travels: a string (apispec would say "number" for a Decimal).
+        metadata = {"type": "string", "format": "decimal", "example": "1234.50"}
+        kwargs["metadata"] = {**metadata, **kwargs.get("metadata", {})}
         super().__init__(places=None, as_string=True, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -60,6 +67,8 @@ class Money(fields.Decimal):
             raise ValidationError("Must not be negative.")
         if amount != amount.quantize(Decimal("0.01")):
             raise ValidationError("At most two decimal places.")
+        if amount >= MONEY_LIMIT:
+            raise ValidationError(f"Must be less than {MONEY_LIMIT:,}.")
         return amount
 
 

@@ -11,8 +11,8 @@ from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from infra import records
 from services.sales import periods
@@ -147,15 +147,15 @@ def won_sums(session: Session, first, last, owner_ids):
 def quotas(session: Session, period: str, owner_ids) -> dict[str, Decimal]:
     """The owners' quotas for the period, per currency: a quarter's is each owner's quarter
     quota, or else the sum of their quotas for its months."""
-    query = select(Quota).where(Quota.period.in_({period, *periods.months_of(period)}))
+    whole = aliased(Quota)
+    has_whole = exists().where(whole.user_id == Quota.user_id, whole.period == period)
+    query = (
+        select(Quota.currency, func.sum(Quota.amount))
+        .where(
+            (Quota.period == period) | (Quota.period.in_(periods.months_of(period)) & ~has_whole)
+        )
+        .group_by(Quota.currency)
+    )
     if owner_ids is not None:
         query = query.where(Quota.user_id.in_(owner_ids))
-    by_user = defaultdict(list)
-    for quota in session.scalars(query):
-        by_user[quota.user_id].append(quota)
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    for own in by_user.values():
-        whole = [quota for quota in own if quota.period == period]
-        for quota in whole or own:
-            totals[quota.currency] += quota.amount
-    return totals
+    return dict(session.execute(query).all())

@@ -25,6 +25,10 @@ def optional_text(max_length: int, **kwargs) -> fields.String:
 class Period(fields.String):
     """A month (`2026-11`) or a quarter (`2026-Q4`)."""
 
+    def __init__(self, **kwargs):
+        metadata = {"pattern": PERIOD.pattern, "example": "2026-Q4"}
+        super().__init__(metadata={**metadata, **kwargs.pop("metadata", {})}, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs):
         period = super()._deserialize(value, attr, data, **kwargs).strip().upper()
         if not PERIOD.match(period):
@@ -38,7 +42,10 @@ class StageIn(Schema):
     )
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     probability = fields.Integer(
-        required=True, validate=percent, metadata={"description": "Win probability, percent."}
+        required=True,
+        strict=True,
+        validate=percent,
+        metadata={"description": "Win probability, percent."},
     )
     outcome = fields.String(
         load_default="open",
@@ -138,6 +145,7 @@ class OpportunityUpdate(Schema):
     stage_id = fields.UUID(metadata={"description": "A stage of the opportunity's pipeline."})
     probability = fields.Integer(
         allow_none=True,
+        strict=True,
         validate=percent,
         metadata={"description": "Overrides the stage's probability; null: the stage's again."},
     )

@@ -161,10 +161,13 @@ def test_moving_to_another_pipeline_needs_one_of_its_stages(service, account):
 BAD_INPUTS = [
     ({"amount": "-1.00"}, "amount"),
     ({"amount": 12.5}, "amount"),
+    ({"amount": "10000000000000000.00"}, "amount"),
+    ({"amount": "NaN"}, "amount"),
     ({"currency": "EURO"}, "currency"),
     ({"currency": "XAU"}, "currency"),
     ({"probability": 101}, "probability"),
     ({"probability": -1}, "probability"),
+    ({"probability": 50.5}, "probability"),
     ({"account_id": str(uuid.uuid4())}, "account_id"),
     ({"primary_contact_id": str(uuid.uuid4())}, "primary_contact_id"),
     ({"stage_id": str(uuid.uuid4())}, "stage_id"),

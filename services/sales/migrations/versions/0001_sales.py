@@ -11,6 +11,9 @@ from alembic import op
 import infra.db
 from infra.migrations import create_platform_tables, drop_platform_tables
 
+# What a forecast sums, carried in its indexes (as services/sales/models.py says).
+FORECAST_COLUMNS = ["owner_id", "currency", "amount", "forecast_category", "stage_id"]
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -282,6 +285,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_opportunities_status"), ["status"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_opportunities_updated_at"), ["updated_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_opportunities_owner_status_created", ["owner_id", "status", "created_at"]
+        )
+        batch_op.create_index(
+            "ix_opportunities_open_closing",
+            ["expected_close_date"],
+            postgresql_include=[*FORECAST_COLUMNS, "probability_override"],
+            postgresql_where=sa.text("status = 'open'"),
+        )
+        batch_op.create_index(
+            "ix_opportunities_won_closed",
+            ["closed_at"],
+            postgresql_include=FORECAST_COLUMNS,
+            postgresql_where=sa.text("status = 'won'"),
         )
 
     op.create_table(
@@ -560,6 +578,13 @@ def downgrade() -> None:
 
     op.drop_table("activities")
     with op.batch_alter_table("opportunities", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_opportunities_won_closed", postgresql_where=sa.text("status = 'won'")
+        )
+        batch_op.drop_index(
+            "ix_opportunities_open_closing", postgresql_where=sa.text("status = 'open'")
+        )
+        batch_op.drop_index("ix_opportunities_owner_status_created")
         batch_op.drop_index(batch_op.f("ix_opportunities_updated_at"))
         batch_op.drop_index(batch_op.f("ix_opportunities_status"))
         batch_op.drop_index(batch_op.f("ix_opportunities_stage_id"))
