@@ -8,14 +8,13 @@ after that session commits; a timer sweeps what is left (the broker was down, th
 
 import logging
 import uuid
-import weakref
 from datetime import UTC, datetime, timedelta
 
 from nameko.amqp.publish import Publisher
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import JSON, Integer, String, event, func, select, update
-from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from infra import metrics
 from infra.db import Base, Database, UTCDateTime, utcnow
@@ -23,7 +22,7 @@ from infra.db import Base, Database, UTCDateTime, utcnow
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "outbox_pending"
-SAVEPOINTS_KEY = "outbox_savepoints"  # how many events were pending when each savepoint began
+SAVEPOINTS_KEY = "outbox_savepoints"  # per open savepoint, how many events were pending before
 MAX_EVENTS_PER_CALL = 1000
 SWEEP_GRACE = timedelta(seconds=2)  # leave the fast path time to publish first
 # Fail fast when the broker is unreachable (nameko's default retries for about 5 s): the event
@@ -185,35 +184,6 @@ class Relay:
         metrics.OUTBOX_BACKLOG.labels(self.service_name).set(pending)
 
 
-def publish_on_commit(Session: sessionmaker, relay: Relay) -> None:
-    """Publish what a session of `Session` recorded as soon as it commits; drop what a rollback
-    undid. A savepoint's release commits nothing yet, and its rollback undoes only its part."""
-
-    def published(session: Session) -> None:
-        if session.in_nested_transaction():
-            return
-        envelopes = session.info.pop(PENDING_KEY, None)
-        if envelopes:
-            relay.publish(envelopes)
-
-    event.listen(Session, "after_commit", published)
-    event.listen(Session, "after_transaction_create", _mark_savepoint)
-    event.listen(Session, "after_soft_rollback", _forget_rolled_back)
-
-
-def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.nested:
-        marks = session.info.setdefault(SAVEPOINTS_KEY, weakref.WeakKeyDictionary())
-        marks[transaction] = len(session.info.get(PENDING_KEY, ()))
-
-
-def _forget_rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
-    if not rolled_back.nested:
-        session.info.pop(PENDING_KEY, None)
-    elif session.info.get(PENDING_KEY):
-        del session.info[PENDING_KEY][session.info[SAVEPOINTS_KEY].get(rolled_back, 0) :]
-
-
 class EventRelay(DependencyProvider):
     """`self.relay` in a worker. Publishes the events a `Database` session recorded as soon as
     that session commits, in the committing worker, before the RPC reply goes out."""
@@ -225,7 +195,40 @@ class EventRelay(DependencyProvider):
         self.relay = Relay(
             self.container.service_name, config["AMQP_URI"], database.Session, config
         )
-        publish_on_commit(database.Session, self.relay)
+        event.listen(database.Session, "after_commit", self._publish_committed)
+        event.listen(database.Session, "after_rollback", self._forget_rolled_back)
+        event.listen(database.Session, "after_transaction_create", self._savepoint_began)
+        event.listen(database.Session, "after_transaction_end", self._savepoint_ended)
+
+    # SQLAlchemy fires after_commit and after_rollback for savepoints (`begin_nested()`) too.
+    # A released savepoint publishes nothing: its transaction, and the database's write lock,
+    # go on. A savepoint rolled back forgets only the events recorded since it began.
+
+    def _publish_committed(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return
+        envelopes = session.info.pop(PENDING_KEY, None)
+        if envelopes:
+            self.relay.publish(envelopes)
+
+    @staticmethod
+    def _forget_rolled_back(session: Session) -> None:
+        savepoints = session.info.get(SAVEPOINTS_KEY)
+        if session.in_nested_transaction() and savepoints:
+            del session.info.get(PENDING_KEY, [])[savepoints[-1] :]
+        else:
+            session.info.pop(PENDING_KEY, None)
+
+    @staticmethod
+    def _savepoint_began(session: Session, transaction) -> None:
+        if transaction.nested:
+            pending = len(session.info.get(PENDING_KEY, []))
+            session.info.setdefault(SAVEPOINTS_KEY, []).append(pending)
+
+    @staticmethod
+    def _savepoint_ended(session: Session, transaction) -> None:
+        if transaction.nested:
+            session.info[SAVEPOINTS_KEY].pop()
 
     def get_dependency(self, worker_ctx) -> Relay:
         return self.relay
