@@ -39,14 +39,19 @@ def _http_error(error: HTTPException):
     return response
 
 
+def takes_files(view):
+    """Mark a view that takes a multipart/form-data body (a file upload) instead of JSON."""
+    view.takes_files = True
+    return view
+
+
 def require_json(request):
-    """A body that is not JSON is refused up front, not read as an empty object; except a
-    multipart upload to a view that takes files (`takes_files = True` on its class)."""
+    """A body that is not JSON is refused up front, not read as an empty object."""
     if (
         request.method in ("POST", "PUT", "PATCH")
         and request.content_length
         and not request.is_json
-        and not takes_files(request)
+        and not _upload(request)
     ):
         return problem(
             415,
@@ -56,10 +61,9 @@ def require_json(request):
     return None
 
 
-def takes_files(request) -> bool:
+def _upload(request) -> bool:
     view = current_app.view_functions.get(request.endpoint)
-    accepts = getattr(getattr(view, "view_class", None), "takes_files", False)
-    return accepts and request.mimetype == "multipart/form-data"
+    return request.mimetype == "multipart/form-data" and getattr(view, "takes_files", False)
 
 
 def _service_error(error: ServiceError):

@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict, FileStorage
 
+from gateway.problems import takes_files
 from gateway.resources import ETAG, Resource, call, check_users, register, with_etag
 from gateway.security import ADMINS, EDITORS, EVERYONE, allow
 from infra.errors import ValidationFailed
@@ -96,24 +97,23 @@ class LeadImportForm(schemas.LeadImportOptions):
     file = CsvFile(required=True, metadata={"description": "UTF-8 (with or without BOM) or GBK."})
 
 
-class LeadImport(MethodView):
-    takes_files = True
-
-    @allow(*EDITORS)
-    @blp.arguments(LeadImportForm, location="files")
-    @blp.response(200, schemas.LeadImportResult)
-    def post(self, form):
-        """Import leads from a CSV file of at most 5,000 rows, with a header naming lead fields
-        (first_name, last_name, company, email, phone, title, country, region, company_size,
-        source, campaign, status). Each row is checked as `POST /leads` checks a lead; valid
-        rows become leads, assigned and scored; the answer counts them and lists the rejected
-        rows with the reason. `dry_run`: check only."""
-        content = form["file"].read(MAX_IMPORT_BYTES + 1)
-        if len(content) > MAX_IMPORT_BYTES:
-            message = f"The file is larger than {MAX_IMPORT_BYTES // 2**20} MB."
-            raise ValidationFailed(message, {"file": [message]})
-        encoded = base64.b64encode(content).decode()
-        return jsonify(call("sales", "import_leads", encoded, {"dry_run": form["dry_run"]}))
+@blp.route("/leads/import", methods=["POST"])
+@takes_files
+@allow(*EDITORS)
+@blp.arguments(LeadImportForm, location="files")
+@blp.response(200, schemas.LeadImportResult)
+def import_leads(form):
+    """Import leads from a CSV file of at most 5,000 rows, with a header naming lead fields
+    (first_name, last_name, company, email, phone, title, country, region, company_size,
+    source, campaign, status). Each row is checked as `POST /leads` checks a lead; valid rows
+    become leads, assigned and scored; the answer counts them and lists the rejected rows
+    with the reason. `dry_run`: check only."""
+    content = form["file"].read(MAX_IMPORT_BYTES + 1)
+    if len(content) > MAX_IMPORT_BYTES:
+        message = f"The file is larger than {MAX_IMPORT_BYTES // 2**20} MB."
+        raise ValidationFailed(message, {"file": [message]})
+    encoded = base64.b64encode(content).decode()
+    return jsonify(call("sales", "import_leads", encoded, {"dry_run": form["dry_run"]}))
 
 
 class Assign(MethodView):
@@ -143,6 +143,5 @@ class Convert(MethodView):
 
 for resource in (LEADS, TEAMS, ASSIGNMENT_RULES, SCORING_RULES):
     register(blp, resource)
-blp.add_url_rule("/leads/import", "lead_import", view_func=LeadImport)
 blp.add_url_rule("/leads/<record_id>/assign", "lead_assign", view_func=Assign)
 blp.add_url_rule("/leads/<record_id>/convert", "lead_convert", view_func=Convert)
