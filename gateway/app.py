@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from gateway import db, metrics, problems
-from gateway.api import activity, auth, customers, health, imports, sales_pipeline, users
+from gateway.api import activity, auth, customers, health, imports, leads, sales_pipeline, users
 from gateway.rpc import RpcClient
 from gateway.security import hash_password
 from infra import config
@@ -60,6 +60,7 @@ def create_app(**overrides) -> Flask:
         activity.blp,
         imports.blp,
         sales_pipeline.blp,
+        leads.blp,
     ):
         api.register_blueprint(blueprint)
     problems.register(app)  # after Api(), whose own HTTP error handler this replaces

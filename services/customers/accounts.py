@@ -19,6 +19,7 @@ SORTABLE = {
     "name": func.lower(Account.name),
 }
 MAX_DEPTH = 20
+IDENTIFYING = ("name",)  # what a retried create with the same id must repeat
 
 
 def get(*, session: Session, account_id) -> Account:
@@ -57,8 +58,16 @@ def build(session: Session, data: dict) -> Account:
     return account
 
 
-def create(*, session: Session, data: dict, actor: Actor) -> Account:
-    return records.add(session, build(session, data), account_read, actor)
+def create(*, session: Session, data: dict, actor: Actor, record_id=None) -> Account:
+    """A new account; with `record_id`, the caller's id for it (a retry gets the same one)."""
+    earlier = records.made_before(session, Account, record_id, data, IDENTIFYING)
+    if earlier is not None:
+        return earlier
+    account = build(session, data)
+    if record_id is None:
+        return records.add(session, account, account_read, actor)
+    account.id = record_id
+    return records.add_once(session, account, account_read, actor, data, IDENTIFYING)
 
 
 def find_or_create_by_names(session: Session, names: Iterable[str], actor: Actor) -> dict:
@@ -75,6 +84,16 @@ def find_or_create_by_names(session: Session, names: Iterable[str], actor: Actor
     new = [build(session, {"name": wanted[key]}) for key in wanted if key not in accounts]
     records.add_many(session, new, account_read, actor)
     return accounts | {account.name.lower(): account for account in new}
+
+
+def find_by_name(*, session: Session, name: str) -> Account | None:
+    """The account called `name`, in any case (the oldest, if several are)."""
+    return session.scalars(
+        select(Account)
+        .where(func.lower(Account.name) == name.strip().lower())
+        .order_by(Account.created_at, Account.id)
+        .limit(1)
+    ).first()
 
 
 def update(

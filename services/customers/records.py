@@ -10,13 +10,14 @@ from typing import Any
 
 from marshmallow import Schema
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from infra import listing, outbox
 from infra.context import Actor
 from infra.db import utcnow
-from infra.errors import NotFound, PreconditionFailed, ValidationFailed
+from infra.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from services.customers.models import Change, Record, TimelineEntry
 
 SOURCE = "customers"
@@ -122,6 +123,31 @@ def list_page(session: Session, query: Select, model: type[Record], params: dict
         limit=params["limit"],
         cursor=params.get("cursor"),
     )
+
+
+def made_before(session: Session, model: type[Record], record_id, data: dict, keys: tuple):
+    """The record an earlier create with this caller-chosen id made, if any: a retry is answered
+    with it. An id taken by a record the request does not describe (by `keys`) is a 409."""
+    existing = session.get(model, record_id) if record_id is not None else None
+    if existing is not None and any(getattr(existing, key) != data.get(key) for key in keys):
+        message = f"Id {record_id} names another {entity(existing)}."
+        raise Conflict(message, {"id": [message]})
+    return existing
+
+
+def add_once(
+    session: Session, record: Record, read: Schema, actor: Actor, data: dict, keys: tuple
+) -> Record:
+    """`add` a record whose id the caller chose. Two creates with one id at once: the second
+    insert waits for the first to commit, then fails; its answer is the first one's record."""
+    try:
+        with session.begin_nested():
+            return add(session, record, read, actor)
+    except IntegrityError:
+        earlier = made_before(session, type(record), record.id, data, keys)
+        if earlier is None:
+            raise
+        return earlier
 
 
 def publish(session: Session, type: str, data: dict, actor: Actor) -> dict:

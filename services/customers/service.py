@@ -24,6 +24,7 @@ from services.customers import (
 )
 from services.customers.schemas import (
     account_create,
+    account_create_options,
     account_query,
     account_read,
     account_update,
@@ -71,12 +72,21 @@ class CustomersService(CrmService):
     stopping = Stopping()
 
     @rpc
-    def create_account(self, data: dict) -> dict:
+    def create_account(self, data: dict, options: dict | None = None) -> dict:
         account = accounts.create(
-            session=self.db, data=load(account_create, data), actor=self.caller
+            session=self.db,
+            data=load(account_create, data),
+            actor=self.caller,
+            record_id=load(account_create_options, options or {}).get("id"),
         )
         self.db.commit()
         return account_read.dump(account)
+
+    @rpc
+    def find_account_by_name(self, name: str) -> dict | None:
+        """The account called `name`, in any case; None if there is none."""
+        account = accounts.find_by_name(session=self.db, name=str(name))
+        return account_read.dump(account) if account is not None else None
 
     @rpc
     def get_account(self, account_id: str) -> dict:
@@ -111,11 +121,13 @@ class CustomersService(CrmService):
 
     @rpc
     def create_contact(self, data: dict, options: dict | None = None) -> dict:
+        options = load(create_options, options or {})
         contact = contacts.create(
             session=self.db,
             data=load(contact_create, data),
             actor=self.caller,
-            **load(create_options, options or {}),
+            allow_duplicate=options["allow_duplicate"],
+            record_id=options.get("id"),
         )
         self.db.commit()
         return contact_read.dump(contact)
