@@ -15,12 +15,14 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     Engine,
+    Insert,
     Integer,
     TypeDecorator,
     Uuid,
     create_engine,
     event,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -80,6 +82,14 @@ class Record:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict:
         return {"version_id_col": cls.version}
+
+
+def insert_or_ignore(session: Session, model: type) -> Insert:
+    """An INSERT that skips rows clashing with a unique key (`ON CONFLICT DO NOTHING`, on both
+    backends): seed rows that several instances may write at once, with fixed ids, and the
+    second writer waits for the first to commit, then writes nothing."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model).on_conflict_do_nothing()
 
 
 def is_sqlite(url: str) -> bool:
