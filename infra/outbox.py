@@ -22,6 +22,7 @@ from infra.db import Base, Database, UTCDateTime, utcnow
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "outbox_pending"
+SAVEPOINTS_KEY = "outbox_savepoints"  # per open savepoint, how many events were pending before
 MAX_EVENTS_PER_CALL = 1000
 SWEEP_GRACE = timedelta(seconds=2)  # leave the fast path time to publish first
 # Fail fast when the broker is unreachable (nameko's default retries for about 5 s): the event
@@ -171,15 +172,38 @@ class EventRelay(DependencyProvider):
         )
         event.listen(database.Session, "after_commit", self._publish_committed)
         event.listen(database.Session, "after_rollback", self._forget_rolled_back)
+        event.listen(database.Session, "after_transaction_create", self._savepoint_began)
+        event.listen(database.Session, "after_transaction_end", self._savepoint_ended)
+
+    # SQLAlchemy fires after_commit and after_rollback for savepoints (`begin_nested()`) too.
+    # A released savepoint publishes nothing: its transaction, and the database's write lock,
+    # go on. A savepoint rolled back forgets only the events recorded since it began.
 
     def _publish_committed(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return
         envelopes = session.info.pop(PENDING_KEY, None)
         if envelopes:
             self.relay.publish(envelopes)
 
     @staticmethod
     def _forget_rolled_back(session: Session) -> None:
-        session.info.pop(PENDING_KEY, None)
+        savepoints = session.info.get(SAVEPOINTS_KEY)
+        if session.in_nested_transaction() and savepoints:
+            del session.info.get(PENDING_KEY, [])[savepoints[-1] :]
+        else:
+            session.info.pop(PENDING_KEY, None)
+
+    @staticmethod
+    def _savepoint_began(session: Session, transaction) -> None:
+        if transaction.nested:
+            pending = len(session.info.get(PENDING_KEY, []))
+            session.info.setdefault(SAVEPOINTS_KEY, []).append(pending)
+
+    @staticmethod
+    def _savepoint_ended(session: Session, transaction) -> None:
+        if transaction.nested:
+            session.info[SAVEPOINTS_KEY].pop()
 
     def get_dependency(self, worker_ctx) -> Relay:
         return self.relay
