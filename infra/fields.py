@@ -49,6 +49,8 @@ class Money(fields.Decimal):
     decimal places. Floats on the way in are refused: 0.1 + 0.2 is not money."""
 
     def __init__(self, **kwargs):
+        # The OpenAPI document says what travels: a string, not a JSON number.
+        kwargs["metadata"] = {"type": "string", "example": "1234.50", **kwargs.get("metadata", {})}
         super().__init__(places=None, as_string=True, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):

@@ -43,6 +43,7 @@ class Number(fields.Decimal):
 
     def __init__(self, places: int, **kwargs):
         self.max_places = places
+        kwargs["metadata"] = {"type": "string", "example": "12.5", **kwargs.get("metadata", {})}
         super().__init__(as_string=True, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -299,7 +300,11 @@ class OrderFields(Schema):
     status = fields.String(metadata={"description": ", ".join(ORDER_STATUSES)})
     next_statuses = fields.Function(
         lambda order: list(ORDER_TRANSITIONS[order.status]),
-        metadata={"description": "Where the order may move from here."},
+        metadata={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Where the order may move from here.",
+        },
     )
     payment_status = fields.String(metadata={"description": ", ".join(PAYMENT_STATUSES)})
     paid_amount = Money()
