@@ -6,7 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from gateway import db, metrics, problems
-from gateway.api import auth, commerce, customers, health, users
+from gateway.api import auth, commerce, customers, health, leads, sales_pipeline, users
 from gateway.rpc import RpcClient
 from gateway.security import hash_password
 from infra import config
@@ -51,8 +51,9 @@ def create_app(**overrides) -> Flask:
     api.spec.components.security_scheme(
         "apiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"}
     )
-    for blueprint in (health.blp, auth.blp, users.blp, customers.blp):
+    for blueprint in (health.blp, auth.blp, users.blp, customers.blp, sales_pipeline.blp):
         api.register_blueprint(blueprint)
+    api.register_blueprint(leads.blp)
     api.register_blueprint(commerce.blp)
     problems.register(app)  # after Api(), whose own HTTP error handler this replaces
     metrics.init_app(app)

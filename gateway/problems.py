@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from infra.errors import Moved, ServiceError
@@ -40,11 +40,13 @@ def _http_error(error: HTTPException):
 
 
 def require_json(request):
-    """A body that is not JSON is refused up front, not read as an empty object."""
+    """A body that is not JSON is refused up front, not read as an empty object; except a
+    multipart upload to a view that takes files (`takes_files = True` on its class)."""
     if (
         request.method in ("POST", "PUT", "PATCH")
         and request.content_length
         and not request.is_json
+        and not takes_files(request)
     ):
         return problem(
             415,
@@ -52,6 +54,12 @@ def require_json(request):
             "Send the body as JSON, with 'Content-Type: application/json'.",
         )
     return None
+
+
+def takes_files(request) -> bool:
+    view = current_app.view_functions.get(request.endpoint)
+    accepts = getattr(getattr(view, "view_class", None), "takes_files", False)
+    return accepts and request.mimetype == "multipart/form-data"
 
 
 def _service_error(error: ServiceError):

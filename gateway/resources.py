@@ -76,20 +76,26 @@ def expected_version() -> int | None:
 
 
 def check_users(body: dict, fields: tuple[str, ...]) -> None:
-    """Fields naming a user (an owner, an assignee) must name an active one: users live here,
-    in the gateway, so the services cannot check it themselves."""
+    """Fields naming a user (an owner, an assignee) or a list of users (a team's members) must
+    name active ones: users live here, in the gateway, so the services cannot check it."""
     errors = {}
     for field in fields:
-        user_id = body.get(field)
-        if user_id is not None:
-            try:
-                user = db.session().get(User, uuid.UUID(str(user_id)))
-            except ValueError:
-                continue  # not a UUID: the service's schema says so
-            if user is None or not user.is_active:
-                errors[field] = [f"No active user with id {user_id}."]
+        named = body.get(field)
+        for user_id in named if isinstance(named, list) else [named]:
+            if user_id is not None and not active_user(user_id):
+                errors.setdefault(field, []).append(f"No active user with id {user_id}.")
     if errors:
         raise ValidationFailed("The request names users that do not exist.", errors)
+
+
+def active_user(user_id) -> bool:
+    """Whether `user_id` names an active user; True for a value that is not a UUID at all,
+    which the service's schema refuses with a clearer message."""
+    try:
+        user = db.session().get(User, uuid.UUID(str(user_id)))
+    except ValueError:
+        return True
+    return user is not None and user.is_active
 
 
 def _with_options(blp: Blueprint, options: type[Schema] | None):

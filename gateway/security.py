@@ -173,4 +173,5 @@ def allow(*roles: str):
 
 EVERYONE = ("admin", "manager", "sales", "marketing", "support", "viewer")
 EDITORS = ("admin", "manager", "sales", "marketing", "support")
+MANAGERS = ("admin", "manager")
 ADMINS = ("admin",)

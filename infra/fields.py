@@ -1,10 +1,11 @@
 """marshmallow fields every service's wire shapes use: ISO countries and currencies, money as
-a decimal string, and lists that also take one bare value (repeated query parameters)."""
+a decimal string, lists that also take one bare value (repeated query parameters), and a schema
+base that trims text."""
 
 from decimal import Decimal
 
 import pycountry
-from marshmallow import ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, pre_load
 
 # ISO 4217 codes that are not money one prices in: metals, funds, test and "no currency".
 NOT_MONEY = {
@@ -71,3 +72,17 @@ class OneOrMany(fields.List):
         return super()._deserialize(
             value if isinstance(value, list | tuple) else [value], attr, data, **kwargs
         )
+
+
+class Trimmed(Schema):
+    """A schema whose text fields drop surrounding spaces, which are never meant: "  Ada "
+    loads as "Ada", and "" or "  " as null (the field is then cleared, or missing if required)."""
+
+    @pre_load
+    def strip_strings(self, data, **kwargs):
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: (value.strip() or None) if isinstance(value, str) and key in self.fields else value
+            for key, value in data.items()
+        }

@@ -7,7 +7,8 @@ deep, and rows inserted meanwhile neither repeat nor vanish.
 import base64
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 
 from marshmallow import Schema, fields, validate
 from sqlalchemy import ColumnElement, Select, tuple_
@@ -29,11 +30,27 @@ def parse_sort(sort: str, allowed: dict[str, ColumnElement]) -> tuple[str, bool]
     return name, descending
 
 
+# Sort values JSON has no type for, tagged so that a cursor gives back the same type
+# (datetime before date: a datetime is a date too).
+TAGGED = (
+    ("dt", datetime, datetime.isoformat, datetime.fromisoformat),
+    ("d", date, date.isoformat, date.fromisoformat),
+    ("dec", Decimal, str, Decimal),
+)
+
+
 def _encode(value, row_id) -> str:
-    if isinstance(value, datetime):
-        value = {"dt": value.isoformat()}
+    for tag, kind, dump, _ in TAGGED:
+        if isinstance(value, kind):
+            value = {tag: dump(value)}
+            break
     raw = json.dumps([value, str(row_id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _untag(value: dict):
+    ((tag, text),) = value.items()
+    return {name: parse for name, _, _, parse in TAGGED}[tag](text)
 
 
 def _decode(cursor: str, key: ColumnElement, id_column: ColumnElement) -> tuple:
@@ -42,11 +59,11 @@ def _decode(cursor: str, key: ColumnElement, id_column: ColumnElement) -> tuple:
     try:
         value, row_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if isinstance(value, dict):
-            value = datetime.fromisoformat(value["dt"])
+            value = _untag(value)
         if not isinstance(value, key.type.python_type):
             raise TypeError(f"a {type(value).__name__} for a {key.type.python_type.__name__}")
         return value, _as_id(id_column, row_id)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, InvalidOperation) as exc:
         raise ValidationFailed(
             "Bad cursor.", {"cursor": ["Not a cursor this API issued for this sort."]}
         ) from exc

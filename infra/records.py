@@ -110,6 +110,12 @@ def list_page(session: Session, query: Select, model: type, params: dict, sortab
     )
 
 
+def page_of(schema, page: tuple[list, str | None]) -> dict:
+    """A `list_page` result as a list RPC answers it."""
+    items, next_cursor = page
+    return {"items": schema.dump(items, many=True), "next_cursor": next_cursor}
+
+
 def substring(text: str) -> str:
     """A LIKE pattern matching `text` anywhere, its own wildcards taken literally."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

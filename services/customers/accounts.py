@@ -45,8 +45,12 @@ def get_all(*, session: Session, params: dict) -> tuple[list[Account], str | Non
     return records.list_page(session, selected(session, params), Account, params, SORTABLE)
 
 
-def create(*, session: Session, data: dict, actor: Actor) -> Account:
-    data = dict(data)
+def create(*, session: Session, data: dict, actor: Actor, record_id=None) -> Account:
+    """A new account; with `record_id`, the caller's id for it (a retry gets the same one)."""
+    earlier = records.made_before(session, Account, record_id, data, ("name",))
+    if earlier is not None:
+        return earlier
+    data = dict(data, id=record_id) if record_id is not None else dict(data)
     tags = sorted(set(data.pop("tags", [])))
     values = custom_fields.checked(session, "account", data.pop("custom_fields", {}))
     check_parent(session, None, data.get("parent_id"))
@@ -57,10 +61,18 @@ def create(*, session: Session, data: dict, actor: Actor) -> Account:
 
 def find_or_create_by_name(session: Session, name: str, actor: Actor) -> Account:
     """The account called `name` (any case), made if there is none: for imports."""
-    account = session.scalars(
-        select(Account).where(func.lower(Account.name) == name.strip().lower()).limit(1)
-    ).first()
+    account = find_by_name(session=session, name=name)
     return account or create(session=session, data={"name": name.strip()}, actor=actor)
+
+
+def find_by_name(*, session: Session, name: str) -> Account | None:
+    """The account called `name`, in any case (the oldest, if several are)."""
+    return session.scalars(
+        select(Account)
+        .where(func.lower(Account.name) == name.strip().lower())
+        .order_by(Account.created_at, Account.id)
+        .limit(1)
+    ).first()
 
 
 def update(

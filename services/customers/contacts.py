@@ -98,11 +98,33 @@ def build(session: Session, data: dict) -> Contact:
     return contact
 
 
-def create(*, session: Session, data: dict, actor: Actor, allow_duplicate: bool = False):
+def create(
+    *,
+    session: Session,
+    data: dict,
+    actor: Actor,
+    allow_duplicate: bool = False,
+    record_id=None,
+):
+    """A new contact; with `record_id`, the caller's id for it (a retry gets the same one)."""
+    names = ("first_name", "last_name")
+    earlier = records.made_before(session, Contact, record_id, data, names)
+    if earlier is not None:
+        return earlier
     contact = build(session, data)
+    if record_id is not None:
+        refuse_used_id(session, record_id)
+        contact.id = record_id
     if not allow_duplicate:
         refuse_duplicate(session, contact)
     return records.add(session, contact, contact_read, actor)
+
+
+def refuse_used_id(session: Session, record_id) -> None:
+    """An id that named a contact since merged or erased is not given out again."""
+    if session.get(Redirect, record_id) or session.get(Erasure, record_id):
+        message = f"Id {record_id} named a contact that was merged or erased."
+        raise Conflict(message, {"id": [message]})
 
 
 def refuse_duplicate(session: Session, contact: Contact) -> None:

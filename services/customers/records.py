@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from infra import listing, outbox
 from infra.context import Actor
 from infra.db import utcnow
-from infra.errors import NotFound, PreconditionFailed, ValidationFailed
+from infra.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from services.customers.models import Change, Record, TimelineEntry
 
 SOURCE = "customers"
@@ -118,6 +118,16 @@ def list_page(session: Session, query: Select, model: type[Record], params: dict
         limit=params["limit"],
         cursor=params.get("cursor"),
     )
+
+
+def made_before(session: Session, model: type[Record], record_id, data: dict, keys: tuple):
+    """The record an earlier create with this caller-chosen id made, if any: a retry is answered
+    with it. An id taken by a record the request does not describe (by `keys`) is a 409."""
+    existing = session.get(model, record_id) if record_id is not None else None
+    if existing is not None and any(getattr(existing, key) != data.get(key) for key in keys):
+        message = f"Id {record_id} names another {entity(existing)}."
+        raise Conflict(message, {"id": [message]})
+    return existing
 
 
 def publish(session: Session, type: str, data: dict, actor: Actor) -> dict:

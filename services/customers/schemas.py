@@ -211,7 +211,16 @@ class ContactCreate(ContactUpdate):
             raise ValidationError({"first_name": [message], "last_name": [message]})
 
 
-class CreateOptions(Schema):
+class AccountCreateOptions(Schema):
+    id = fields.UUID(
+        metadata={
+            "description": "The new record's id, chosen by the caller: a create whose id exists "
+            "answers the record made before, so a retried create makes nothing twice."
+        }
+    )
+
+
+class CreateOptions(AccountCreateOptions):
     allow_duplicate = fields.Boolean(
         load_default=False,
         metadata={"description": "Create even when the email or phone is another contact's."},
@@ -443,6 +452,7 @@ account_read, account_query = AccountRead(), AccountQuery()
 contact_create, contact_update = ContactCreate(), ContactUpdate()
 contact_read, contact_query = ContactRead(), ContactQuery()
 create_options, tag_operation = CreateOptions(), TagOperation()
+account_create_options = AccountCreateOptions()
 custom_field_create, custom_field_update = CustomFieldCreate(), CustomFieldUpdate()
 custom_field_read, custom_field_query = CustomFieldRead(), CustomFieldQuery()
 consent_create, consent_read, consent_query = ConsentCreate(), ConsentRead(), ConsentQuery()

@@ -4,6 +4,7 @@ from nameko.timer import timer
 
 from infra import config
 from infra.errors import load
+from infra.records import page_of
 from infra.service import CrmService, rpc
 from services.customers import (
     accounts,
@@ -17,6 +18,7 @@ from services.customers import (
 )
 from services.customers.schemas import (
     account_create,
+    account_create_options,
     account_query,
     account_read,
     account_update,
@@ -38,12 +40,6 @@ from services.customers.schemas import (
     tag_operation,
 )
 
-
-def page_of(schema, page) -> dict:
-    items, next_cursor = page
-    return {"items": schema.dump(items, many=True), "next_cursor": next_cursor}
-
-
 BIRTHDAY_NOTICE_DAYS = int(config.env("CRM_BIRTHDAY_NOTICE_DAYS", "7"))
 BIRTHDAY_CHECK_SECONDS = float(config.env("CRM_BIRTHDAY_CHECK_SECONDS", "3600"))
 
@@ -52,12 +48,21 @@ class CustomersService(CrmService):
     name = "customers"
 
     @rpc
-    def create_account(self, data: dict) -> dict:
+    def create_account(self, data: dict, options: dict | None = None) -> dict:
         account = accounts.create(
-            session=self.db, data=load(account_create, data), actor=self.caller
+            session=self.db,
+            data=load(account_create, data),
+            actor=self.caller,
+            record_id=load(account_create_options, options or {}).get("id"),
         )
         self.db.commit()
         return account_read.dump(account)
+
+    @rpc
+    def find_account_by_name(self, name: str) -> dict | None:
+        """The account called `name`, in any case; None if there is none."""
+        account = accounts.find_by_name(session=self.db, name=str(name))
+        return account_read.dump(account) if account is not None else None
 
     @rpc
     def get_account(self, account_id: str) -> dict:
@@ -92,11 +97,13 @@ class CustomersService(CrmService):
 
     @rpc
     def create_contact(self, data: dict, options: dict | None = None) -> dict:
+        options = load(create_options, options or {})
         contact = contacts.create(
             session=self.db,
             data=load(contact_create, data),
             actor=self.caller,
-            **load(create_options, options or {}),
+            allow_duplicate=options["allow_duplicate"],
+            record_id=options.get("id"),
         )
         self.db.commit()
         return contact_read.dump(contact)

@@ -117,6 +117,16 @@ class Engagement(Base):
 
 class Pipeline(Record, Base):
     __tablename__ = "pipelines"
+    # At most one default, however many admins save at once; the domain keeps it exactly one.
+    __table_args__ = (
+        Index(
+            "uq_pipelines_one_default",
+            "is_default",
+            unique=True,
+            postgresql_where=text("is_default"),
+            sqlite_where=text("is_default"),
+        ),
+    )
 
     name: Mapped[str] = mapped_column(String(100), unique=True)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -146,9 +156,10 @@ class Opportunity(Record, Base):
     primary_contact_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
-    expected_close_date: Mapped[date | None] = mapped_column(Date, index=True)
+    expected_close_date: Mapped[date] = mapped_column(Date, index=True)
     pipeline_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pipelines.id"), index=True)
     stage_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stages.id"), index=True)
+    stage: Mapped[Stage] = relationship(lazy="joined")
     probability_override: Mapped[int | None] = mapped_column(Integer)
     forecast_category: Mapped[str] = mapped_column(String(20), default="pipeline", index=True)
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)
@@ -159,6 +170,16 @@ class Opportunity(Record, Base):
     lost_reason: Mapped[str | None] = mapped_column(String(255))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     lead_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+    @property
+    def probability(self) -> int:
+        """The win probability in percent: the stage's, unless overridden."""
+        overridden = self.probability_override is not None
+        return self.probability_override if overridden else self.stage.probability
+
+    @property
+    def probability_overridden(self) -> bool:
+        return self.probability_override is not None
 
 
 class StageChange(Base):

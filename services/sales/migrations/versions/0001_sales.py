@@ -73,6 +73,13 @@ def upgrade() -> None:
     with op.batch_alter_table("pipelines", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_pipelines_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_pipelines_updated_at"), ["updated_at"], unique=False)
+        batch_op.create_index(
+            "uq_pipelines_one_default",
+            ["is_default"],
+            unique=True,
+            postgresql_where=sa.text("is_default"),
+            sqlite_where=sa.text("is_default"),
+        )
 
     op.create_table(
         "price_books",
@@ -235,7 +242,7 @@ def upgrade() -> None:
         sa.Column("primary_contact_id", sa.Uuid(), nullable=True),
         sa.Column("amount", sa.Numeric(precision=18, scale=2), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("expected_close_date", sa.Date(), nullable=True),
+        sa.Column("expected_close_date", sa.Date(), nullable=False),
         sa.Column("pipeline_id", sa.Uuid(), nullable=False),
         sa.Column("stage_id", sa.Uuid(), nullable=False),
         sa.Column("probability_override", sa.Integer(), nullable=True),
@@ -621,6 +628,11 @@ def downgrade() -> None:
 
     op.drop_table("price_books")
     with op.batch_alter_table("pipelines", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_pipelines_one_default",
+            postgresql_where=sa.text("is_default"),
+            sqlite_where=sa.text("is_default"),
+        )
         batch_op.drop_index(batch_op.f("ix_pipelines_updated_at"))
         batch_op.drop_index(batch_op.f("ix_pipelines_created_at"))
 
