@@ -2,7 +2,8 @@
 (at least one), assigned to a user, due at a time, completed once.
 
 Each open activity is announced once when it falls due (`activity_due`, from a timer) as a
-reminder; rescheduling it announces it again at its new time.
+reminder; rescheduling it announces it again at its new time. A meeting held with a lead is
+one of the lead's engagements, which its score counts.
 """
 
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from infra import records
 from infra.context import Actor
 from infra.db import utcnow
 from infra.errors import ValidationFailed
-from services.sales import events, links
+from services.sales import events, leads, links
 from services.sales.models import Activity
 from services.sales.schemas import ACTIVITY_LINKS, activity_read
 
@@ -59,7 +60,9 @@ def create(*, session: Session, data: dict, actor: Actor, customers) -> Activity
     data = dict(data)
     check_links(session, customers, data)
     data.setdefault("assignee_id", links.caller_id(actor))
-    return events.created(session, Activity(**data), activity_read, actor)
+    activity = events.created(session, Activity(**data), activity_read, actor)
+    count_meeting(session, activity, actor)
+    return activity
 
 
 def update(
@@ -83,6 +86,8 @@ def update(
     completes = activity.completed_at is None and changes.get("completed_at") is not None
     kind = "activity_completed" if completes else None
     events.updated(session, activity, changes, activity_read, actor, type=kind)
+    if completes:
+        count_meeting(session, activity, actor)
     return activity
 
 
@@ -95,7 +100,22 @@ def complete(
     if activity.completed_at is None:
         changes = {"completed_at": data.get("completed_at") or utcnow()}
         events.updated(session, activity, changes, activity_read, actor, type="activity_completed")
+        count_meeting(session, activity, actor)
     return activity
+
+
+def count_meeting(session: Session, activity: Activity, actor: Actor) -> None:
+    """A completed meeting about a lead is its `meeting_held` engagement (once per meeting,
+    however often it is reopened and completed)."""
+    if activity.type == "meeting" and activity.lead_id and activity.completed_at:
+        leads.record_engagement(
+            session,
+            activity.lead_id,
+            "meeting_held",
+            str(activity.id),
+            activity.completed_at,
+            actor,
+        )
 
 
 def delete(*, session: Session, activity_id, expected_version: int | None, actor: Actor) -> None:

@@ -1,15 +1,14 @@
 """Activities: linked to something that exists, assigned, due, completed once, reminded once
 when due; "my open tasks" and "overdue"; on SQLite and PostgreSQL."""
 
-import uuid
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from infra.db import utcnow
 from infra.errors import ValidationFailed
-from services.sales.models import Activity, Lead, Opportunity, Pipeline, Stage
+from services.sales.models import Activity, Engagement
 from services.sales.tests.commerce import count, event_types, events
 from services.sales.tests.conftest import SALES_REP
 
@@ -22,30 +21,16 @@ def contact(customers_proxy) -> dict:
     return customers_proxy.create_contact({"first_name": "Ada", "last_name": "Lovelace"})
 
 
-def a_lead(session) -> Lead:
-    lead = Lead(first_name="Grace", last_name="Hopper", status="new", score=0, score_reasons=[])
-    session.add(lead)
-    session.flush()
-    return lead
-
-
-def an_opportunity(session, account_id: str) -> Opportunity:
-    stage = Stage(name="Qualification", position=0, probability=10, outcome="open")
-    pipeline = Pipeline(name="Test pipeline", stages=[stage])
-    session.add(pipeline)
-    session.flush()
-    opportunity = Opportunity(
-        name="Big deal",
-        account_id=uuid.UUID(account_id),
-        amount=Decimal("1000.00"),
-        currency="EUR",
-        expected_close_date=date.today(),
-        pipeline_id=pipeline.id,
-        stage_id=stage.id,
+def an_opportunity(sales, account_id: str) -> dict:
+    return sales.create_opportunity(
+        {
+            "name": "Big deal",
+            "account_id": account_id,
+            "amount": "1000.00",
+            "currency": "EUR",
+            "expected_close_date": date.today().isoformat(),
+        }
     )
-    session.add(opportunity)
-    session.flush()
-    return opportunity
 
 
 def in_hours(hours: float) -> str:
@@ -73,13 +58,13 @@ def test_activities_link_to_leads_accounts_and_opportunities_that_exist(
     sales, session, customers_proxy
 ):
     account = customers_proxy.create_account({"name": "Acme"})
-    lead = a_lead(session)
-    opportunity = an_opportunity(session, account["id"])
+    lead = sales.create_lead({"first_name": "Grace", "last_name": "Hopper"})
+    opportunity = an_opportunity(sales, account["id"])
 
     for link in (
-        {"lead_id": str(lead.id)},
+        {"lead_id": lead["id"]},
         {"account_id": account["id"]},
-        {"opportunity_id": str(opportunity.id)},
+        {"opportunity_id": opportunity["id"]},
     ):
         sales.create_activity({"type": "task", "subject": "Follow up", **link})
 
@@ -89,7 +74,7 @@ def test_activities_link_to_leads_accounts_and_opportunities_that_exist(
         sales.create_quote(
             {
                 "account_id": other["id"],
-                "opportunity_id": str(opportunity.id),
+                "opportunity_id": opportunity["id"],
                 "currency": "EUR",
                 "lines": [{"description": "x", "quantity": 1, "unit_price": "1.00"}],
             }
@@ -202,3 +187,21 @@ def test_an_activity_is_reminded_once_when_due_and_again_when_rescheduled(sales,
     assert rescheduled["reminded_at"] is None
     assert sales.remind_due_activities() == 1
     assert event_types(session).count("activity_due") == 2
+
+
+def test_a_meeting_held_with_a_lead_is_one_engagement_however_often_completed(sales, session):
+    sales.create_scoring_rule({"name": "Met us", "points": 20, "event_type": "meeting_held"})
+    lead = sales.create_lead({"first_name": "Grace", "last_name": "Hopper"})
+    meeting = sales.create_activity(
+        {"type": "meeting", "subject": "Discovery", "lead_id": lead["id"], "due_at": in_hours(1)}
+    )
+    call = sales.create_activity({"type": "call", "subject": "Call", "lead_id": lead["id"]})
+
+    sales.complete_activity(meeting["id"], {})
+    sales.update_activity(meeting["id"], {"completed_at": None})
+    sales.update_activity(meeting["id"], {"completed_at": in_hours(0)})
+    sales.complete_activity(call["id"], {})
+
+    engagements = session.scalars(select(Engagement)).all()
+    assert [(e.event_type, e.event_id) for e in engagements] == [("meeting_held", meeting["id"])]
+    assert sales.get_lead(lead["id"])["score"] == 20
