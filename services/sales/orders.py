@@ -74,8 +74,11 @@ def place(*, session: Session, data: dict, actor: Actor, customers) -> tuple[Ord
     pricing.write_lines(order, lines, OrderLine, data["tax_rate"])
     try:
         return add(session, order, actor), True
-    except IntegrityError:  # the same external_id, placed concurrently
-        return resent(by_external_id(session, data["external_id"]), digest), False
+    except IntegrityError:
+        placed = by_external_id(session, data["external_id"]) if "external_id" in data else None
+        if placed is None:
+            raise
+        return resent(placed, digest), False  # the same external_id, placed concurrently
 
 
 def from_quote(session: Session, quote: Quote, order_id: uuid.UUID, actor: Actor) -> Order:

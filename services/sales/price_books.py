@@ -85,7 +85,8 @@ def create(*, session: Session, data: dict, actor: Actor) -> PriceBook:
     if take_default:
         events.updated(session, current, {"is_default": False}, price_book_read, actor)
     book.is_default = take_default
-    return events.created(session, book, price_book_read, actor)
+    with records.unique(session, "name", taken(data["name"])):
+        return events.created(session, book, price_book_read, actor)
 
 
 def update(
@@ -98,7 +99,8 @@ def update(
     is_default = changes.get("is_default", book.is_default)
     if prepare_default(book, is_default, changes.get("active", book.active)):
         events.updated(session, default(session), {"is_default": False}, price_book_read, actor)
-    events.updated(session, book, changes, price_book_read, actor)
+    with records.unique(session, "name", taken(changes.get("name", book.name))):
+        events.updated(session, book, changes, price_book_read, actor)
     return book
 
 
@@ -123,7 +125,9 @@ def delete(*, session: Session, price_book_id, expected_version: int | None, act
 
 
 def check_name(session: Session, name: str) -> None:
-    taken = session.scalar(select(exists().where(func.lower(PriceBook.name) == name.lower())))
-    if taken:
-        message = f"A price book is called {name!r} already."
-        raise Conflict(message, {"name": [message]})
+    if session.scalar(select(exists().where(func.lower(PriceBook.name) == name.lower()))):
+        raise Conflict(taken(name), {"name": [taken(name)]})
+
+
+def taken(name: str) -> str:
+    return f"A price book is called {name!r} already."
