@@ -6,7 +6,17 @@ from flask import Flask
 from flask_smorest import Api
 
 from gateway import db, metrics, problems
-from gateway.api import activity, auth, customers, health, imports, leads, sales_pipeline, users
+from gateway.api import (
+    activity,
+    auth,
+    commerce,
+    customers,
+    health,
+    imports,
+    leads,
+    sales_pipeline,
+    users,
+)
 from gateway.rpc import RpcClient
 from gateway.security import hash_password
 from infra import config
@@ -61,6 +71,7 @@ def create_app(**overrides) -> Flask:
         imports.blp,
         sales_pipeline.blp,
         leads.blp,
+        commerce.blp,
     ):
         api.register_blueprint(blueprint)
     problems.register(app)  # after Api(), whose own HTTP error handler this replaces

@@ -37,6 +37,9 @@ class Resource:
     write_roles: tuple[str, ...]
     create_options: type[Schema] | None = None  # query parameters of create, e.g. overrides
     users_named: tuple[str, ...] = ()  # body fields holding a user id (the gateway has users)
+    # Create may find the record an outside system sent before (by its own id) instead of
+    # making it again: the service answers `{"record", "created"}`, and a found one is a 200.
+    finds_existing: bool = False
 
 
 def call(service: str, method: str, *args, **kwargs):
@@ -102,6 +105,18 @@ def _with_options(blp: Blueprint, options: type[Schema] | None):
     return blp.arguments(options, location="query", as_kwargs=True)
 
 
+def _with_existing(blp: Blueprint, resource: Resource):
+    """Document the 200 of a create that found the record already."""
+    if not resource.finds_existing:
+        return lambda view: view
+    return blp.alt_response(
+        200,
+        schema=resource.read,
+        headers=ETAG,
+        description="Sent before: the record made then, and nothing new.",
+    )
+
+
 def register(blp: Blueprint, resource: Resource) -> None:
     r = resource
     rpc_name = r.path.strip("/").replace("-", "_")
@@ -119,12 +134,16 @@ def register(blp: Blueprint, resource: Resource) -> None:
         @blp.arguments(r.create)
         @_with_options(blp, r.create_options)
         @blp.response(201, r.read, headers=ETAG)
+        @_with_existing(blp, r)
         def post(self, _data, **_options):
             """Create. Send an `Idempotency-Key` header to make retries safe."""
             check_users(request.get_json(), r.users_named)
             args = (request.get_json(), query_args()) if r.create_options else (request.get_json(),)
-            record = call(r.service, f"create_{r.entity}", *args)
-            response = with_etag(record, 201)
+            answer = call(r.service, f"create_{r.entity}", *args)
+            record, created = (
+                (answer["record"], answer["created"]) if r.finds_existing else (answer, True)
+            )
+            response = with_etag(record, 201 if created else 200)
             response.headers["Location"] = url_for(f".{r.entity}", record_id=record["id"])
             return response
 

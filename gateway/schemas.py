@@ -1,5 +1,7 @@
 """Wire shapes the gateway owns: logins, users, API keys, lists and problems."""
 
+import functools
+
 from marshmallow import Schema, fields, validate
 
 from gateway.models import ROLES
@@ -67,6 +69,7 @@ class Page(Schema):
     next_cursor = fields.String(allow_none=True, metadata={"description": "Pass as `cursor`."})
 
 
+@functools.cache  # one page schema per item schema, however many routes list it
 def page_of(item_schema: type[Schema]) -> type[Schema]:
     return type(
         f"{item_schema.__name__.removesuffix('Read')}Page",

@@ -3,7 +3,8 @@ check the caller's `If-Match` version, apply changes and report the diff, write 
 optimistic locking, page a list."""
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
@@ -11,12 +12,13 @@ from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from infra import listing
 from infra.db import Record, utcnow
-from infra.errors import NotFound, PreconditionFailed, ValidationFailed
+from infra.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 
 # How to read and write a field that is not a plain column (tags, emails, lines...).
 Accessor = tuple[Callable[[Record], Any], Callable[[Record, Any], None]]
@@ -73,7 +75,11 @@ def _set(field: str, record: Record, value) -> None:
 
 
 def plain(value):
-    """A value as it appears in events and change histories (JSON)."""
+    """A value as it appears in events and change histories (JSON), lists and dicts too."""
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
     if isinstance(value, uuid.UUID | Decimal):
         return str(value)
     if isinstance(value, date | datetime):
@@ -121,3 +127,14 @@ def require(condition: bool, field: str, message: str) -> None:
     """A 422 naming `field` unless `condition` holds."""
     if not condition:
         raise ValidationFailed(message, {field: [message]})
+
+
+@contextmanager
+def unique(session: Session, field: str, message: str) -> Iterator[None]:
+    """Writes in a savepoint; a unique key clash (a concurrent writer got there first, after
+    the caller's own check) is a 409 naming `field`, not a 500."""
+    try:
+        with session.begin_nested():
+            yield
+    except IntegrityError:
+        raise Conflict(message, {field: [message]}) from None

@@ -230,6 +230,16 @@ class Quota(Record, Base):
 
 class PriceBook(Record, Base):
     __tablename__ = "price_books"
+    # At most one default book, however many instances create or change books at once.
+    __table_args__ = (
+        Index(
+            "uq_price_books_default",
+            "is_default",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+    )
 
     name: Mapped[str] = mapped_column(String(100), unique=True)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -272,6 +282,7 @@ class Quote(Record, Base):
     number: Mapped[str] = mapped_column(String(20), index=True)  # Q-000123, kept by revisions
     revision: Mapped[int] = mapped_column(Integer, default=1)
     previous_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    superseded_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)  # the next revision
     opportunity_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("opportunities.id", ondelete="SET NULL"), index=True
     )
@@ -297,6 +308,14 @@ class Quote(Record, Base):
         lazy="selectin",
     )
 
+    @property
+    def current_status(self) -> str:
+        """A sent quote is expired from the day after its last valid day, even before the
+        timer that marks it so (and publishes `quote_expired`) has run."""
+        if self.status == "sent" and self.valid_until and self.valid_until < utcnow().date():
+            return "expired"
+        return self.status
+
 
 class QuoteLine(Base):
     __tablename__ = "quote_lines"
@@ -319,6 +338,8 @@ class Order(Record, Base):
 
     number: Mapped[str] = mapped_column(String(20), unique=True)
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    # A digest of the request that placed it with an external_id: a resend must match it.
+    request_digest: Mapped[str | None] = mapped_column(String(64))
     quote_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("quotes.id"), index=True)
     opportunity_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     account_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
@@ -339,6 +360,13 @@ class Order(Record, Base):
         order_by="OrderLine.position",
         lazy="selectin",
     )
+    payments: Mapped[list["Payment"]] = relationship(
+        passive_deletes=True, order_by="Payment.id", lazy="selectin"
+    )
+
+    @property
+    def amount_due(self) -> Decimal:
+        return self.total - self.paid_amount
 
 
 class OrderLine(Base):
@@ -370,6 +398,15 @@ class Payment(Base):
     reference: Mapped[str | None] = mapped_column(String(100))  # the payment provider's id
 
 
+class DocumentCounter(Base):
+    """The last number handed out per kind of document (quote, order): Q-000123, SO-000042."""
+
+    __tablename__ = "document_counters"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Activity(Record, Base):
     """A call, email, meeting or task, about a lead, contact, account or opportunity."""
 
@@ -390,3 +427,7 @@ class Activity(Record, Base):
         ForeignKey("opportunities.id", ondelete="CASCADE"), index=True
     )
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def overdue(self) -> bool:
+        return self.completed_at is None and self.due_at is not None and self.due_at < utcnow()

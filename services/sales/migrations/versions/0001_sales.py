@@ -99,6 +99,20 @@ def upgrade() -> None:
     with op.batch_alter_table("price_books", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_price_books_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_price_books_updated_at"), ["updated_at"], unique=False)
+        batch_op.create_index(
+            "uq_price_books_default",
+            ["is_default"],
+            unique=True,
+            sqlite_where=sa.text("is_default"),
+            postgresql_where=sa.text("is_default"),
+        )
+
+    op.create_table(
+        "document_counters",
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("last_number", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("kind"),
+    )
 
     op.create_table(
         "products",
@@ -347,6 +361,7 @@ def upgrade() -> None:
         sa.Column("number", sa.String(length=20), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("previous_id", sa.Uuid(), nullable=True),
+        sa.Column("superseded_by_id", sa.Uuid(), nullable=True),
         sa.Column("opportunity_id", sa.Uuid(), nullable=True),
         sa.Column("account_id", sa.Uuid(), nullable=False),
         sa.Column("contact_id", sa.Uuid(), nullable=True),
@@ -411,6 +426,7 @@ def upgrade() -> None:
         "orders",
         sa.Column("number", sa.String(length=20), nullable=False),
         sa.Column("external_id", sa.String(length=100), nullable=True),
+        sa.Column("request_digest", sa.String(length=64), nullable=True),
         sa.Column("quote_id", sa.Uuid(), nullable=True),
         sa.Column("opportunity_id", sa.Uuid(), nullable=True),
         sa.Column("account_id", sa.Uuid(), nullable=False),
@@ -627,7 +643,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_products_active"))
 
     op.drop_table("products")
+    op.drop_table("document_counters")
     with op.batch_alter_table("price_books", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_price_books_default",
+            sqlite_where=sa.text("is_default"),
+            postgresql_where=sa.text("is_default"),
+        )
         batch_op.drop_index(batch_op.f("ix_price_books_updated_at"))
         batch_op.drop_index(batch_op.f("ix_price_books_created_at"))
 
