@@ -247,10 +247,11 @@ def test_history_shows_old_and_new_values_and_who_changed_them(api, ada, acme):
     assert bad.status_code == 422 and list(bad.json["errors"]) == ["cursor"]
 
 
-class FakeSales(CrmService):
-    """Stands in for the sales service: publishes what it is told, through its outbox."""
+class FakeSupport(CrmService):
+    """Stands in for the support service, not built yet: publishes what it is told, through
+    its outbox."""
 
-    name = "sales"
+    name = "support"
 
     @rpc
     def publish(self, type: str, data: dict) -> None:
@@ -259,8 +260,8 @@ class FakeSales(CrmService):
 
 
 @pytest.fixture(scope="session")
-def sales_url(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('sales')}/sales.db"
+def support_url(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('support')}/support.db"
     from infra import consumer  # noqa: F401  (its table joins the platform metadata)
 
     PlatformBase.metadata.create_all(engine_for(url))
@@ -270,34 +271,50 @@ def sales_url(tmp_path_factory):
 
 
 def test_other_services_events_reach_the_timelines_they_name(
-    api, ada, acme, start_service, sales_url, amqp_uri
+    api, ada, acme, start_service, support_url, amqp_uri
 ):
-    start_service(FakeSales, DATABASE_URL=sales_url)
+    start_service(FakeSupport, DATABASE_URL=support_url)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}) as cluster:
-        cluster.sales.publish(
-            "opportunity_won",
-            {
-                "name": "Big deal",
-                "amount": "12000.00",
-                "currency": "EUR",
-                "account_id": acme["id"],
-                "primary_contact_id": ada["id"],
-            },
+        cluster.support.publish(
+            "ticket_opened",
+            {"title": "Printer on fire", "account_id": acme["id"], "contact_id": ada["id"]},
         )
-        cluster.sales.publish("quote_sent", {"contact_id": UNKNOWN, "number": "Q-1"})
-        cluster.sales.publish("order_paid", {"contact_ids": [ada["id"]], "number": "SO-7"})
+        cluster.support.publish("ticket_opened", {"contact_id": UNKNOWN, "title": "Nobody"})
+        cluster.support.publish("ticket_resolved", {"contact_ids": [ada["id"]], "number": "T-7"})
 
     wait_for(lambda: len(timeline(api, f"{CONTACTS}/{ada['id']}")) == 3)
 
-    deal, created = timeline(api, f"{CONTACTS}/{ada['id']}", kind=["deal", "change"])
-    assert deal["summary"] == "Opportunity won: Big deal (12000.00 EUR)"
-    assert deal["source"] == "sales" and deal["type"] == "opportunity_won"
+    resolved, opened, created = timeline(api, f"{CONTACTS}/{ada['id']}")
+    assert opened["summary"] == "Ticket opened: Printer on fire"
+    assert opened["source"] == "support" and opened["kind"] == "ticket"
+    assert resolved["summary"] == "Ticket resolved: T-7"
     assert created["type"] == "contact_created"
-    [order] = timeline(api, f"{CONTACTS}/{ada['id']}", kind="order")
-    assert order["summary"] == "Order paid: SO-7"
     account = timeline(api, f"{ACCOUNTS}/{acme['id']}")
-    assert [item["kind"] for item in account] == ["deal", "change"]
-    assert account[0]["event_id"] == deal["event_id"]
+    assert [item["kind"] for item in account] == ["ticket", "change"]
+    assert account[0]["event_id"] == opened["event_id"]
+
+
+def test_a_won_deal_reaches_the_timelines_of_its_account_and_contact(api, ada, acme):
+    stages = api.get("/api/v1/pipelines").json["items"][0]["stages"]
+    won = next(stage for stage in stages if stage["outcome"] == "won")
+    deal = api.post(
+        "/api/v1/opportunities",
+        role="sales",
+        json={
+            "name": "Big deal",
+            "account_id": acme["id"],
+            "primary_contact_id": ada["id"],
+            "amount": "12000.00",
+            "currency": "EUR",
+            "stage_id": won["id"],
+        },
+    )
+    assert deal.status_code == 201, deal.json
+
+    wait_for(lambda: "deal" in {item["kind"] for item in timeline(api, f"{CONTACTS}/{ada['id']}")})
+
+    summaries = [item["summary"] for item in timeline(api, f"{ACCOUNTS}/{acme['id']}", kind="deal")]
+    assert "Opportunity won: Big deal (12000.00 EUR)" in summaries
 
 
 def test_the_service_starts_before_the_services_it_follows_ever_published(
