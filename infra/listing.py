@@ -9,7 +9,7 @@ import json
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from infra.errors import ValidationFailed
@@ -60,19 +60,69 @@ def page(
     id_column: ColumnElement,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
+    window: int | None = None,
 ) -> tuple[list, str | None]:
-    """One page of `query`'s entities and the cursor of the next page (None on the last)."""
+    """One page of `query`'s entities and the cursor of the next page (None on the last).
+
+    `window` is for filters that may match few rows, or rows far down the sort order (see
+    `_first_rows`); it needs an index on the sort key."""
     name, descending = parse_sort(sort, allowed)
     key = allowed[name]
     limit = max(1, min(limit, MAX_LIMIT))
+    in_range = []
     if cursor:
         after = _decode(cursor, key, id_column)
         bound = tuple_(key, id_column)
-        query = query.where(bound < after if descending else bound > after)
-    order = (key.desc(), id_column.desc()) if descending else (key.asc(), id_column.asc())
-    rows = session.execute(query.add_columns(key).order_by(*order).limit(limit + 1)).all()
+        in_range.append(bound < after if descending else bound > after)
+    order = (_direction(key, descending), _direction(id_column, descending))
+    query = query.where(*in_range)
+    if window:
+        firsts = _first_keys(
+            session, query, key, id_column, descending, in_range, limit + 1, window
+        )
+        rows = _entities(session, query, id_column, firsts)
+    else:
+        rows = session.execute(query.add_columns(key).order_by(*order).limit(limit + 1)).all()
     next_cursor = _encode(rows[limit - 1][1], rows[limit - 1][0].id) if len(rows) > limit else None
     return [row[0] for row in rows[:limit]], next_cursor
+
+
+def _first_keys(session, query, key, id_column, descending, in_range, count, window) -> list:
+    """The ids and sort keys of the first `count` rows of `query`, however few rows match and
+    wherever they are in the sort order.
+
+    Left to itself, PostgreSQL reads a filtered list in the sort key's index order until it has
+    a page, reckoning the matches spread evenly; when they are few, or all far down the order
+    (contacts of one old import, of one trade fair years ago), it reads most of the table.
+    So: look through the first `window` rows of the order only, a bounded cost whatever the
+    filters; and only if they hold no full page, collect every match by the filters' own
+    indexes and sort those."""
+    order = (_direction(key, descending), _direction(id_column, descending))
+    keys = query.with_only_columns(id_column.label("id"), key.label("key"))
+    edge = session.scalar(
+        select(key).where(*in_range).order_by(order[0]).offset(window - 1).limit(1)
+    )
+    if edge is None:  # the whole range is in the window
+        return session.execute(keys.order_by(*order).limit(count)).all()
+    within = keys.where(key >= edge if descending else key <= edge)
+    firsts = session.execute(within.order_by(*order).limit(count)).all()
+    if len(firsts) == count:
+        return firsts
+    # MATERIALIZED keeps PostgreSQL from folding the sort back in and walking the index again.
+    matched = keys.cte("matched").prefix_with("MATERIALIZED", dialect="postgresql")
+    by_key = (_direction(matched.c.key, descending), _direction(matched.c.id, descending))
+    return session.execute(select(matched).order_by(*by_key).limit(count)).all()
+
+
+def _entities(session, query, id_column, firsts) -> list:
+    """(entity, sort key) of each of `firsts`, in their order; one deleted meanwhile is left out."""
+    loaded = session.scalars(query.where(id_column.in_([first.id for first in firsts])))
+    entities = {getattr(entity, id_column.key): entity for entity in loaded.unique()}
+    return [(entities[first.id], first.key) for first in firsts if first.id in entities]
+
+
+def _direction(column: ColumnElement, descending: bool) -> ColumnElement:
+    return column.desc() if descending else column.asc()
 
 
 def _as_id(id_column: ColumnElement, row_id):
