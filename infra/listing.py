@@ -65,7 +65,7 @@ def page(
     """One page of `query`'s entities and the cursor of the next page (None on the last).
 
     `window` is for filters that may match few rows, or rows far down the sort order (see
-    `_first_rows`); it needs an index on the sort key."""
+    `_first_keys`); it needs an index on the sort key."""
     name, descending = parse_sort(sort, allowed)
     key = allowed[name]
     limit = max(1, min(limit, MAX_LIMIT))
