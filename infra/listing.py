@@ -65,7 +65,7 @@ def page(
     """One page of `query`'s entities and the cursor of the next page (None on the last).
 
     `window` is for filters that may match few rows, or rows far down the sort order (see
-    `_first_keys`); it needs an index on the sort key."""
+    `_narrowed`); it needs an index on the sort key."""
     name, descending = parse_sort(sort, allowed)
     key = allowed[name]
     limit = max(1, min(limit, MAX_LIMIT))
@@ -77,48 +77,37 @@ def page(
     order = (_direction(key, descending), _direction(id_column, descending))
     query = query.where(*in_range)
     if window:
-        firsts = _first_keys(
-            session, query, key, id_column, descending, in_range, limit + 1, window
-        )
-        rows = _entities(session, query, id_column, firsts)
-    else:
-        rows = session.execute(query.add_columns(key).order_by(*order).limit(limit + 1)).all()
+        query = _narrowed(session, query, key, id_column, descending, in_range, limit + 1, window)
+    rows = session.execute(query.add_columns(key).order_by(*order).limit(limit + 1)).all()
     next_cursor = _encode(rows[limit - 1][1], rows[limit - 1][0].id) if len(rows) > limit else None
     return [row[0] for row in rows[:limit]], next_cursor
 
 
-def _first_keys(session, query, key, id_column, descending, in_range, count, window) -> list:
-    """The ids and sort keys of the first `count` rows of `query`, however few rows match and
-    wherever they are in the sort order.
+def _narrowed(session, query, key, id_column, descending, in_range, count, window) -> Select:
+    """`query` narrowed to its first `count` rows in sort order, found at a bounded cost
+    however few rows match and wherever they are in that order.
 
     Left to itself, PostgreSQL reads a filtered list in the sort key's index order until it has
     a page, reckoning the matches spread evenly; when they are few, or all far down the order
     (contacts of one old import, of one trade fair years ago), it reads most of the table.
-    So: look through the first `window` rows of the order only, a bounded cost whatever the
-    filters; and only if they hold no full page, collect every match by the filters' own
-    indexes and sort those."""
+    So: look through the first `window` rows of the order only, whatever the filters; and
+    only if they hold no full page, collect every match by the filters' own indexes and sort
+    those."""
     order = (_direction(key, descending), _direction(id_column, descending))
-    keys = query.with_only_columns(id_column.label("id"), key.label("key"))
-    edge = session.scalar(
-        select(key).where(*in_range).order_by(order[0]).offset(window - 1).limit(1)
-    )
+    edge = select(key).where(*in_range).order_by(order[0]).offset(window - 1).limit(1)
+    edge = session.scalar(edge)
     if edge is None:  # the whole range is in the window
-        return session.execute(keys.order_by(*order).limit(count)).all()
-    within = keys.where(key >= edge if descending else key <= edge)
-    firsts = session.execute(within.order_by(*order).limit(count)).all()
+        return query
+    within = query.where(key >= edge if descending else key <= edge)
+    firsts = session.scalars(within.with_only_columns(id_column).order_by(*order).limit(count))
+    firsts = firsts.all()
     if len(firsts) == count:
-        return firsts
+        return query.where(id_column.in_(firsts))
     # MATERIALIZED keeps PostgreSQL from folding the sort back in and walking the index again.
-    matched = keys.cte("matched").prefix_with("MATERIALIZED", dialect="postgresql")
+    matched = query.with_only_columns(id_column.label("id"), key.label("key")).cte("matched")
+    matched = matched.prefix_with("MATERIALIZED", dialect="postgresql")
     by_key = (_direction(matched.c.key, descending), _direction(matched.c.id, descending))
-    return session.execute(select(matched).order_by(*by_key).limit(count)).all()
-
-
-def _entities(session, query, id_column, firsts) -> list:
-    """(entity, sort key) of each of `firsts`, in their order; one deleted meanwhile is left out."""
-    loaded = session.scalars(query.where(id_column.in_([first.id for first in firsts])))
-    entities = {getattr(entity, id_column.key): entity for entity in loaded.unique()}
-    return [(entities[first.id], first.key) for first in firsts if first.id in entities]
+    return query.where(id_column.in_(select(matched.c.id).order_by(*by_key).limit(count)))
 
 
 def _direction(column: ColumnElement, descending: bool) -> ColumnElement:
