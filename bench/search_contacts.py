@@ -3,9 +3,10 @@
 It creates a fresh PostgreSQL database, migrates it to head, bulk-loads --rows generated contacts
 (mixed Chinese and Latin names, companies as accounts, one or two emails and phones, tags from a
 small skewed vocabulary, created_at spread over eight years) with COPY, ANALYZEs, then times the
-list query the customers service runs (search.py on top of infra.listing.page: the first page
-of 50, newest first, with each contact's account, emails, phones and tags loaded) --runs times
-per case with varied terms, and prints p50/p95/p99 per case. The database is dropped at the end
+list query the customers service runs (search.py on top of infra.listing.page with its window:
+the first page of 50, newest first, with each contact's account, emails, phones and tags
+loaded) --runs times per case with varied terms, the cases shuffled together, and prints
+p50/p95/p99 per case. The database is dropped at the end
 unless --keep; --reuse NAME measures a kept database again without loading.
 
     .venv/bin/python bench/search_contacts.py --rows 1000000
@@ -448,7 +449,8 @@ def cases(contacts: list[tuple], rng: random.Random) -> dict[str, Callable[[], d
 
 
 def list_contacts(session: Session, filters: dict, window: int) -> list:
-    """The service's contact list query: contacts.get_all with these filters."""
+    """The contact list query of contacts.get_all, rebuilt here while get_all moves to search.py;
+    once it has, call get_all instead."""
     query = select(Contact).outerjoin(Account, Contact.account_id == Account.id)
     if "q" in filters:
         query = search.matches(query, filters["q"], "postgresql")
