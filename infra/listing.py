@@ -94,15 +94,15 @@ def _narrowed(session, query, key, id_column, descending, in_range, count, windo
     only if they hold no full page, collect every match by the filters' own indexes and sort
     those."""
     order = (_direction(key, descending), _direction(id_column, descending))
-    edge = select(key).where(*in_range).order_by(order[0]).offset(window - 1).limit(1)
-    edge = session.scalar(edge)
+    nth = select(key).where(*in_range).order_by(order[0]).offset(window - 1).limit(1)
+    edge = session.scalar(nth)
     if edge is None:  # the whole range is in the window
         return query
     within = query.where(key >= edge if descending else key <= edge)
-    firsts = session.scalars(within.with_only_columns(id_column).order_by(*order).limit(count))
-    firsts = firsts.all()
-    if len(firsts) == count:
-        return query.where(id_column.in_(firsts))
+    ids = within.with_only_columns(id_column).order_by(*order).limit(count)
+    first_ids = session.scalars(ids).all()
+    if len(first_ids) == count:
+        return query.where(id_column.in_(first_ids))
     # MATERIALIZED keeps PostgreSQL from folding the sort back in and walking the index again.
     matched = query.with_only_columns(id_column.label("id"), key.label("key")).cte("matched")
     matched = matched.prefix_with("MATERIALIZED", dialect="postgresql")
