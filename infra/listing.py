@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from infra.errors import ValidationFailed
@@ -78,19 +78,58 @@ def page(
     id_column: ColumnElement,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
+    window: int | None = None,
 ) -> tuple[list, str | None]:
-    """One page of `query`'s entities and the cursor of the next page (None on the last)."""
+    """One page of `query`'s entities and the cursor of the next page (None on the last).
+
+    `window` is for filters that may match few rows, or rows far down the sort order (see
+    `_narrowed`); it needs an index on the sort key."""
     name, descending = parse_sort(sort, allowed)
     key = allowed[name]
     limit = max(1, min(limit, MAX_LIMIT))
+    in_range = []
     if cursor:
         after = _decode(cursor, key, id_column)
         bound = tuple_(key, id_column)
-        query = query.where(bound < after if descending else bound > after)
-    order = (key.desc(), id_column.desc()) if descending else (key.asc(), id_column.asc())
+        in_range.append(bound < after if descending else bound > after)
+    order = (_direction(key, descending), _direction(id_column, descending))
+    query = query.where(*in_range)
+    if window:
+        query = _narrowed(session, query, key, id_column, descending, in_range, limit + 1, window)
     rows = session.execute(query.add_columns(key).order_by(*order).limit(limit + 1)).all()
     next_cursor = _encode(rows[limit - 1][1], rows[limit - 1][0].id) if len(rows) > limit else None
     return [row[0] for row in rows[:limit]], next_cursor
+
+
+def _narrowed(session, query, key, id_column, descending, in_range, count, window) -> Select:
+    """`query` narrowed to its first `count` rows in sort order, found at a bounded cost
+    however few rows match and wherever they are in that order.
+
+    Left to itself, PostgreSQL reads a filtered list in the sort key's index order until it has
+    a page, reckoning the matches spread evenly; when they are few, or all far down the order
+    (contacts of one old import, of one trade fair years ago), it reads most of the table.
+    So: look through the first `window` rows of the order only, whatever the filters; and
+    only if they hold no full page, collect every match by the filters' own indexes and sort
+    those."""
+    order = (_direction(key, descending), _direction(id_column, descending))
+    nth = select(key).where(*in_range).order_by(order[0]).offset(window - 1).limit(1)
+    edge = session.scalar(nth)
+    if edge is None:  # the whole range is in the window
+        return query
+    within = query.where(key >= edge if descending else key <= edge)
+    ids = within.with_only_columns(id_column).order_by(*order).limit(count)
+    first_ids = session.scalars(ids).all()
+    if len(first_ids) == count:
+        return query.where(id_column.in_(first_ids))
+    # MATERIALIZED keeps PostgreSQL from folding the sort back in and walking the index again.
+    matched = query.with_only_columns(id_column.label("id"), key.label("key")).cte("matched")
+    matched = matched.prefix_with("MATERIALIZED", dialect="postgresql")
+    by_key = (_direction(matched.c.key, descending), _direction(matched.c.id, descending))
+    return query.where(id_column.in_(select(matched.c.id).order_by(*by_key).limit(count)))
+
+
+def _direction(column: ColumnElement, descending: bool) -> ColumnElement:
+    return column.desc() if descending else column.asc()
 
 
 def _as_id(id_column: ColumnElement, row_id):
