@@ -301,7 +301,7 @@ def load(dsn: str, rows: int, seed: int) -> None:
         contacts.append(contact_row(contact))
         emails += [email_row(contact, i) for i in range(len(contact["emails"]))]
         phones += [phone_row(contact, i) for i in range(len(contact["phones"]))]
-        tags += [(contact["id"], tag) for tag in contact["tags"]]
+        tags += [(contact["id"], tag, contact["created_at"]) for tag in contact["tags"]]
         if len(contacts) == CHUNK:
             copy_contacts(cursor, contacts, emails, phones, tags)
             contacts, emails, phones, tags = [], [], [], []
@@ -334,7 +334,7 @@ def copy_contacts(cursor, contacts, emails, phones, tags) -> None:
     copy_rows(cursor, "contacts", CONTACT_COLUMNS, iter(contacts))
     copy_rows(cursor, "contact_emails", EMAIL_COLUMNS, iter(emails))
     copy_rows(cursor, "contact_phones", PHONE_COLUMNS, iter(phones))
-    copy_rows(cursor, "contact_tags", ("contact_id", "tag"), iter(tags))
+    copy_rows(cursor, "contact_tags", ("contact_id", "tag", "created_at"), iter(tags))
 
 
 CONTACT_COLUMNS = (

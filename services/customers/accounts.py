@@ -29,6 +29,8 @@ def get(*, session: Session, account_id) -> Account:
 def selected(session: Session, params: dict):
     query = records.filtered(select(Account), Account, params)
     query = custom_fields.filtered(session, query, "account", params.get("custom") or {})
+    for tag in params.get("tag", ()):
+        query = query.where(Account.tag_rows.any(tag=tag))
     if "q" in params:
         pattern = records.substring(params["q"].lower())
         query = query.where(

@@ -5,12 +5,13 @@ from functools import partial
 from operator import attrgetter
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from infra import listing
 from infra.context import Actor
 from infra.db import utcnow
 from infra.errors import Conflict, Gone, Moved, NotFound, load
-from services.customers import custom_fields, matching, records
+from services.customers import custom_fields, matching, records, search
 from services.customers.models import (
     Account,
     Contact,
@@ -29,6 +30,7 @@ SORTABLE = {
     "first_name": func.coalesce(func.lower(Contact.first_name), ""),
     "email": func.coalesce(func.lower(Contact.email), ""),
 }
+INDEXED = ("created_at", "updated_at")  # sort keys with an index, which a window needs
 IDENTIFYING = ("first_name", "last_name")  # what a retried create with the same id must repeat
 
 
@@ -55,7 +57,8 @@ def selected(session: Session, params: dict) -> Select:
     query = records.filtered(select(Contact), Contact, params)
     query = custom_fields.filtered(session, query, "contact", params.get("custom") or {})
     if "q" in params:
-        query = query.where(Contact.search_text.like(records.substring(params["q"].lower())))
+        query = search.matches(query, params["q"], session.get_bind().dialect.name)
+    query = search.tagged(query, params.get("tag", ()))
     for field in ("account_id", "lifecycle_stage"):
         if field in params:
             query = query.where(getattr(Contact, field) == params[field])
@@ -81,7 +84,27 @@ def birthday_within(days: int):
 
 
 def get_all(*, session: Session, params: dict) -> tuple[list[Contact], str | None]:
-    return records.list_page(session, selected(session, params), Contact, params, SORTABLE)
+    query = selected(session, params)
+    if params.get("tag") and params["sort"].lstrip("-") == "created_at":
+        return _tagged_page(session, query, params)
+    window = search.WINDOW if "q" in params and params["sort"].lstrip("-") in INDEXED else None
+    return records.list_page(session, query, Contact, params, SORTABLE, window=window)
+
+
+def _tagged_page(session: Session, query: Select, params: dict):
+    """Newest first among a tag's contacts: read from the tag's rows in (tag, created_at)
+    index order, so a tag of thousands is a short range scan, not thousands of lookups."""
+    first = aliased(ContactTag)
+    query = query.join(first, (first.contact_id == Contact.id) & (first.tag == params["tag"][0]))
+    return listing.page(
+        session,
+        query,
+        sort=params["sort"],
+        allowed={"created_at": first.created_at},
+        id_column=first.contact_id,
+        limit=params["limit"],
+        cursor=params.get("cursor"),
+    )
 
 
 def build(session: Session, data: dict) -> Contact:
@@ -246,7 +269,9 @@ def search_text(contact: Contact, company: str) -> str:
 
 
 def set_tags(contact: Contact, tags: list[str]) -> None:
-    records.set_tags(ContactTag, contact, tags)
+    if contact.created_at is None:
+        contact.created_at = utcnow()  # now, not at flush: its tag rows carry it too
+    records.set_tags(partial(ContactTag, created_at=contact.created_at), contact, tags)
 
 
 def set_emails(contact: Contact, items: list[dict]) -> None:

@@ -144,6 +144,8 @@ class ContactTag(Base):
         ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
     )
     tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # The contact's, so a tag's contacts come newest first from the (tag, created_at) index.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AccountTag(Base):
@@ -325,5 +327,5 @@ class ImportChunk(Base):
 Index("ix_accounts_name_lower", func.lower(Account.name))
 Index("ix_contacts_last_name_lower", func.lower(Contact.last_name))
 Index("ix_contacts_email_lower", func.lower(Contact.email))
-Index("ix_contact_tags_tag", ContactTag.tag, ContactTag.contact_id)
+Index("ix_contact_tags_tag", ContactTag.tag, ContactTag.created_at, ContactTag.contact_id)
 Index("ix_account_tags_tag", AccountTag.tag, AccountTag.account_id)

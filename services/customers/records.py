@@ -92,7 +92,7 @@ def flush(session: Session, record: Record) -> None:
 
 
 def filtered(query: Select, model: type[Record], params: dict) -> Select:
-    """The filters accounts and contacts share; `q` and custom fields are the caller's."""
+    """The filters accounts and contacts share; `q`, tags and custom fields are the caller's."""
     for param, column, compare in (
         ("created_after", model.created_at, operator.ge),
         ("created_before", model.created_at, operator.lt),
@@ -103,8 +103,6 @@ def filtered(query: Select, model: type[Record], params: dict) -> Select:
     ):
         if param in params:
             query = query.where(compare(column, params[param]))
-    for tag in params.get("tag", ()):
-        query = query.where(model.tag_rows.any(tag=tag))
     return query
 
 
@@ -113,7 +111,14 @@ def substring(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def list_page(session: Session, query: Select, model: type[Record], params: dict, sortable: dict):
+def list_page(
+    session: Session,
+    query: Select,
+    model: type[Record],
+    params: dict,
+    sortable: dict,
+    window: int | None = None,
+):
     return listing.page(
         session,
         query,
@@ -122,6 +127,7 @@ def list_page(session: Session, query: Select, model: type[Record], params: dict
         id_column=model.id,
         limit=params["limit"],
         cursor=params.get("cursor"),
+        window=window,
     )
 
 

@@ -319,3 +319,20 @@ def test_account_hierarchy_refuses_cycles(service, session):
 
     service.delete_account(parent["id"])
     assert service.get_account(child["id"])["parent_id"] is None
+
+
+def test_a_tags_contacts_page_newest_first_with_cursors(service):
+    made = [
+        service.create_contact({"last_name": f"P{i}", "tags": ["expo", "vip"]}) for i in range(5)
+    ]
+    service.create_contact({"last_name": "Other", "tags": ["vip"]})
+
+    first = service.list_contacts({"tag": ["expo", "vip"], "limit": 2})
+    second = service.list_contacts({"tag": "expo", "limit": 2, "cursor": first["next_cursor"]})
+    last = service.list_contacts({"tag": "expo", "limit": 2, "cursor": second["next_cursor"]})
+
+    seen = [c["last_name"] for page in (first, second, last) for c in page["items"]]
+    assert seen == [c["last_name"] for c in reversed(made)]
+    assert last["next_cursor"] is None
+    oldest_first = service.list_contacts({"tag": "expo", "sort": "created_at", "limit": 5})
+    assert [c["last_name"] for c in oldest_first["items"]] == [c["last_name"] for c in made]

@@ -14,13 +14,18 @@ def add(session, first, last, *, emails=(), phones=(), company=None, tags=(), da
     """A contact with its search text made the way the service makes it."""
     digits = ["".join(ch for ch in phone if ch.isdigit()) for phone in phones]
     words = [first, last, f"{first} {last}", *emails, *phones, *digits, company or ""]
+    account = Account(name=company) if company else None
+    if account:
+        session.add(account)
+        session.flush()
+    created_at = START + timedelta(days=days)
     contact = Contact(
         first_name=first,
         last_name=last,
         email=emails[0] if emails else None,
-        account=Account(name=company) if company else None,
+        account_id=account.id if account else None,
         search_text=" ".join(words).lower(),
-        created_at=START + timedelta(days=days),
+        created_at=created_at,
         emails=[
             ContactEmail(address=e, normalized=e.lower(), is_primary=not i)
             for i, e in enumerate(emails)
@@ -29,7 +34,7 @@ def add(session, first, last, *, emails=(), phones=(), company=None, tags=(), da
             ContactPhone(number=p, normalized=d, is_primary=not i)
             for i, (p, d) in enumerate(zip(phones, digits, strict=True))
         ],
-        tag_rows=[ContactTag(tag=tag) for tag in tags],
+        tag_rows=[ContactTag(tag=tag, created_at=created_at) for tag in tags],
     )
     session.add(contact)
     session.flush()
