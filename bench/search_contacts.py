@@ -2,10 +2,11 @@
 
 It creates a fresh PostgreSQL database, migrates it to head, bulk-loads --rows generated contacts
 (mixed Chinese and Latin names, companies as accounts, one or two emails and phones, tags from a
-small skewed vocabulary, created_at spread over eight years) with COPY, ANALYZEs, then times the
-list query the customers service runs (search.py on top of infra.listing.page with its window:
-the first page of 50, newest first, with each contact's account, emails, phones and tags
-loaded) --runs times per case with varied terms, the cases shuffled together, and prints
+small skewed vocabulary, created_at spread over eight years) with COPY, ANALYZEs, then times
+what the service's list_contacts RPC does, minus the broker (the query schema loads the
+parameters, `contacts.get_all` runs, the read schema dumps the first page of 50, newest first,
+with each contact's account, emails, phones and tags) --runs times per case with varied terms,
+the cases shuffled together, and prints
 p50/p95/p99 per case. The database is dropped at the end
 unless --keep; --reuse NAME measures a kept database again without loading.
 
@@ -29,16 +30,15 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg2
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from infra.listing import page
 from infra.migrations import upgrade
 from infra.testing import POSTGRES_ADMIN_DSN
-from services.customers import search
-from services.customers.models import Account, Contact
+from services.customers import contacts
+from services.customers.schemas import contact_query, contact_read
 
 TARGET_P95_MS = 50.0
 CHUNK = 50_000
@@ -443,30 +443,15 @@ def cases(contacts: list[tuple], rng: random.Random) -> dict[str, Callable[[], d
         "Chinese, 1 character": lambda: {"q": rng.choice(one)},
         "Chinese, 2 characters": lambda: {"q": rng.choice(two)},
         "Chinese, 3-4 characters": lambda: {"q": rng.choice(more)[: rng.randint(3, 4)]},
-        "tag": lambda: {"tags": [rng.choice(tags)]},
-        "tag + country": lambda: {"tags": [rng.choice(tags)], "country": rng.choice(countries)},
+        "tag": lambda: {"tag": [rng.choice(tags)]},
+        "tag + country": lambda: {"tag": [rng.choice(tags)], "country": rng.choice(countries)},
     }
 
 
-def list_contacts(session: Session, filters: dict, window: int) -> list:
-    """The contact list query of contacts.get_all, rebuilt here while get_all moves to search.py;
-    once it has, call get_all instead."""
-    query = select(Contact).outerjoin(Account, Contact.account_id == Account.id)
-    if "q" in filters:
-        query = search.matches(query, filters["q"], "postgresql")
-    if "tags" in filters:
-        query = search.tagged(query, filters["tags"])
-    if "country" in filters:
-        query = query.where(Contact.country == filters["country"])
-    items, _ = page(
-        session,
-        query,
-        sort="-created_at",
-        allowed={"created_at": Contact.created_at},
-        id_column=Contact.id,
-        window=window if filters else None,
-    )
-    return items
+def list_contacts(session: Session, filters: dict) -> list:
+    """What the list_contacts RPC does, minus the broker."""
+    items, _ = contacts.get_all(session=session, params=contact_query.load(filters))
+    return contact_read.dump(items, many=True)
 
 
 def measure(url: str, args: argparse.Namespace) -> dict[str, list[float]]:
@@ -484,7 +469,7 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, list[float]]:
             filters = requests[name]()
             with Session(engine) as session:
                 started = time.perf_counter()
-                list_contacts(session, filters, args.window)
+                list_contacts(session, filters)
                 if timed:
                     timings[name].append((time.perf_counter() - started) * 1000)
     engine.dispose()
@@ -523,12 +508,6 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="contacts to load")
     parser.add_argument("--runs", type=int, default=200, help="measured requests per case")
     parser.add_argument("--seed", type=int, default=4)
-    parser.add_argument(
-        "--window",
-        type=int,
-        default=search.WINDOW,
-        help="rows a filtered list looks through first (infra.listing.page); 0: the plain query",
-    )
     parser.add_argument(
         "--options", default="", help="libpq options of the measuring connection, e.g. -c jit=off"
     )

@@ -5,14 +5,14 @@ showing progress and printing the outcome."""
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from infra.config import ROOT
+from infra.testing import SHARED_DATA
 
-DATA = Path("/work/shared/data")
+DATA = SHARED_DATA
 
 
 @pytest.fixture

@@ -5,16 +5,16 @@ last committed batch, so the outcome is the same as an import that never stopped
 import base64
 import time
 import uuid
-from pathlib import Path
 
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from infra.context import CONTEXT_KEY, Actor
 from infra.db import session_factory
+from infra.testing import SHARED_DATA
 from services.customers.models import ImportJob
 from services.customers.service import CustomersService
 
-DATA = Path("/work/shared/data")
+DATA = SHARED_DATA
 UPLOADER = Actor(user_id="7d3b3c1e-0000-4000-8000-000000000001", roles=["sales"], via="api")
 
 

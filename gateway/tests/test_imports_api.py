@@ -5,15 +5,15 @@ bad input a 422 naming its field with nothing written."""
 import io
 import json
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from infra.db import session_factory
+from infra.testing import SHARED_DATA
 from services.customers.models import Contact, ImportChunk, ImportJob
 
-DATA = Path("/work/shared/data")
+DATA = SHARED_DATA
 MANIFEST = json.loads((DATA / "contacts_manifest.json").read_text())
 IMPORT = "/api/v1/contacts/import"
 HEADER = b"first_name,last_name,email\n"

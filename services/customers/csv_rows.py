@@ -33,6 +33,7 @@ NAME_FIELDS = ("first_name", "last_name")
 FIRST_REASONS = ("invalid_email", "missing_name", "bad_birthday")
 REASONS = {"email": "invalid_email", "birthday": "bad_birthday"}
 # Between tags: ; or , (also the full-width forms a Chinese keyboard types).
+CUSTOM_PREFIX = "cf."
 TAG_SEPARATORS = re.compile("[;,\uff1b\uff0c]")
 # Year first, as spreadsheets set to Chinese write dates: 1990/1/31, 1990.1.31, 1990年1月31日.
 YEAR_FIRST = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
@@ -157,7 +158,7 @@ def mapped(header: list[str], mapping: dict) -> tuple[tuple[int, str], ...]:
         )
     columns, taken = [], {}
     for position, key in enumerate(keys):
-        field = chosen.get(key, key if key in IMPORT_FIELDS else None)
+        field = chosen.get(key, key if key in IMPORT_FIELDS or is_custom(key) else None)
         if field is None:
             continue
         if field in taken:
@@ -225,6 +226,11 @@ def _text_lines(lines: Iterable[str]) -> Iterator[str]:
         yield line
 
 
+def is_custom(field: str) -> bool:
+    """`cf.<name>`: a custom field's column, as the export names it."""
+    return field.startswith(CUSTOM_PREFIX) and len(field) > len(CUSTOM_PREFIX)
+
+
 def read_row(line: int, values: list[str], layout: Layout) -> Row:
     """The row as `contact_create` data, or the reason it is rejected."""
     if len(values) > layout.width:
@@ -236,6 +242,11 @@ def read_row(line: int, values: list[str], layout: Layout) -> Row:
         if position < len(values) and values[position].strip()
     }
     company = raw.pop("company", None)
+    custom = {
+        field[len(CUSTOM_PREFIX) :]: raw.pop(field) for field in list(raw) if is_custom(field)
+    }
+    if custom:
+        raw["custom_fields"] = custom  # as text; the importer reads them by their definitions
     if "tags" in raw:
         raw["tags"] = split_tags(raw["tags"])
     if "birthday" in raw:

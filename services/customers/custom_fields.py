@@ -29,7 +29,18 @@ def get_all(*, session: Session, entity: str | None = None) -> list[CustomField]
 
 
 def definitions(session: Session, entity: str) -> dict[str, CustomField]:
-    return {field.name: field for field in get_all(session=session, entity=entity)}
+    """The entity's fields by name, read once per session (an import asks for every row)."""
+    cache = session.info.setdefault(DEFINITIONS_KEY, {})
+    if entity not in cache:
+        cache[entity] = {field.name: field for field in get_all(session=session, entity=entity)}
+    return cache[entity]
+
+
+def _forget_definitions(session: Session) -> None:
+    session.info.pop(DEFINITIONS_KEY, None)
+
+
+DEFINITIONS_KEY = "custom_field_definitions"
 
 
 def create(*, session: Session, data: dict, actor: Actor) -> CustomField:
@@ -42,6 +53,7 @@ def create(*, session: Session, data: dict, actor: Actor) -> CustomField:
     field = CustomField(**data)
     session.add(field)
     session.flush()
+    _forget_definitions(session)
     return field
 
 
@@ -61,6 +73,7 @@ def update(*, session: Session, field_id, changes: dict, actor: Actor) -> Custom
     for name, value in changes.items():
         setattr(field, name, value)
     session.flush()
+    _forget_definitions(session)
     return field
 
 
@@ -76,6 +89,7 @@ def delete(*, session: Session, field_id, actor: Actor) -> None:
     )
     session.delete(field)
     session.flush()
+    _forget_definitions(session)
 
 
 def _without(session: Session, model, name: str):
@@ -105,6 +119,32 @@ def checked(session: Session, entity: str, values: dict, current: dict | None = 
     if errors:
         raise ValidationFailed("Invalid custom fields.", {"custom_fields": errors})
     return result
+
+
+def from_text(session: Session, entity: str, texts: dict[str, str]) -> dict:
+    """Values as a CSV file writes them ("42", "true", "a;b"), read by their definitions and
+    checked like the API's; a 422 naming `custom_fields` and each bad field otherwise."""
+    known = definitions(session, entity)
+    return checked(
+        session, entity, {name: _read(known.get(name), text) for name, text in texts.items()}
+    )
+
+
+def _read(field: CustomField | None, text: str):
+    if field is None or field.type in ("text", "decimal", "date", "select"):
+        return text
+    if field.type == "multiselect":
+        return [item.strip() for item in text.split(";") if item.strip()]
+    if field.type == "boolean":
+        return BOOLEAN_WORDS.get(text.strip().lower(), text)
+    try:
+        number = float(text)
+        return int(number) if number.is_integer() and "." not in text else number
+    except ValueError:
+        return text
+
+
+BOOLEAN_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
 def _coerce(field: CustomField, value):

@@ -18,6 +18,7 @@ import hashlib
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -27,7 +28,14 @@ from infra import locks
 from infra.context import Actor
 from infra.db import utcnow
 from infra.errors import NotFound, ValidationFailed
-from services.customers import accounts, contacts, csv_rows, matching, records
+from services.customers import (
+    accounts,
+    contacts,
+    csv_rows,
+    custom_fields,
+    matching,
+    records,
+)
 from services.customers.models import Contact, ImportChunk, ImportJob
 from services.customers.schemas import contact_read
 
@@ -169,6 +177,7 @@ class Importer:
     def add(self, rows: list[csv_rows.Row]) -> None:
         """Import a batch: its duplicates found with one query, its accounts with another, its
         contacts written with one flush and their events numbered with one counter update."""
+        rows = [self._with_custom_values(row) for row in rows]
         accepted = [row for row in rows if row.reason is None]
         keys = {row.email_key for row in accepted if row.email_key}
         known = matching.contacts_by_email(self.session, keys)
@@ -178,6 +187,19 @@ class Importer:
         if not self.job.dry_run:
             self._write(accepted, duplicates, known)
         self._count(rows, duplicates.count(False), duplicates.count(True))
+
+    def _with_custom_values(self, row: csv_rows.Row) -> csv_rows.Row:
+        """The row with its `cf.` columns read by their definitions, or rejected saying why."""
+        texts = row.data and row.data.get("custom_fields")
+        if not texts:
+            return row
+        try:
+            values = custom_fields.from_text(self.session, "contact", texts)
+        except ValidationFailed as bad:
+            problems = bad.errors["custom_fields"]
+            message = " ".join(f"cf.{name}: {' '.join(m)}" for name, m in problems.items())
+            return replace(row, data=None, reason="invalid_custom_fields", message=message)
+        return replace(row, data={**row.data, "custom_fields": values})
 
     def _seen_before(self, row: csv_rows.Row, known: dict[str, Contact]) -> bool:
         """Whether a contact or an earlier row of the file has the row's email."""

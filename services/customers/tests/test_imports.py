@@ -7,7 +7,6 @@ import json
 import uuid
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -18,12 +17,13 @@ from infra.context import Actor
 from infra.db import utcnow
 from infra.errors import NotFound, ValidationFailed
 from infra.outbox import OutboxEvent
+from infra.testing import SHARED_DATA
 from services.customers import imports
 from services.customers.models import Account, Contact, ImportChunk, ImportJob
 from services.customers.service import CustomersService
 from services.customers.tests.conftest import SALES_REP
 
-DATA = Path("/work/shared/data")
+DATA = SHARED_DATA
 MANIFEST = json.loads((DATA / "contacts_manifest.json").read_text())
 HEADER = "first_name,last_name,email,phone,company,title,city,country,birthday,tags\n"
 
@@ -349,3 +349,31 @@ def test_an_upload_never_queued_is_discarded_after_an_hour(service, session):
     service.run_imports()
 
     assert count(session, ImportJob) == count(session, ImportChunk) == 0
+
+
+def test_custom_field_columns_import_by_their_definitions(service, session):
+    service.create_custom_field({"entity": "contact", "name": "shoe_size", "type": "number"})
+    service.create_custom_field(
+        {"entity": "contact", "name": "interests", "type": "multiselect", "options": ["a", "b"]}
+    )
+    content = (
+        "first_name,last_name,cf.shoe_size,cf.interests\n"
+        "Ada,Lovelace,42,a;b\n"
+        "Grace,Hopper,big,a\n"
+        "Alan,Turing,,c\n"
+    ).encode()
+
+    job = run(service, content)
+
+    assert job["created"] == 1 and reasons(job) == Counter(invalid_custom_fields=2)
+    assert [r["line"] for r in job["rejected"]] == [3, 4]
+    assert "cf.shoe_size" in job["rejected"][0]["message"]
+    [ada] = service.list_contacts({})["items"]
+    assert ada["custom_fields"] == {"shoe_size": 42, "interests": ["a", "b"]}
+
+
+def test_an_unknown_custom_field_column_rejects_its_rows(service, session):
+    job = run(service, b"last_name,cf.colour\nLi,red\nWang,\n")
+
+    assert job["created"] == 1 and reasons(job) == Counter(invalid_custom_fields=1)
+    assert "cf.colour" in job["rejected"][0]["message"]
