@@ -84,18 +84,21 @@ def birthday_within(days: int):
 
 
 def get_all(*, session: Session, params: dict) -> tuple[list[Contact], str | None]:
-    query = selected(session, params)
     if params.get("tag") and params["sort"].lstrip("-") == "created_at":
-        return _tagged_page(session, query, params)
+        return _tagged_page(session, params)
+    query = selected(session, params)
     window = search.WINDOW if "q" in params and params["sort"].lstrip("-") in INDEXED else None
     return records.list_page(session, query, Contact, params, SORTABLE, window=window)
 
 
-def _tagged_page(session: Session, query: Select, params: dict):
+def _tagged_page(session: Session, params: dict):
     """Newest first among a tag's contacts: read from the tag's rows in (tag, created_at)
-    index order, so a tag of thousands is a short range scan, not thousands of lookups."""
+    index order, so a tag of thousands is a short range scan, not thousands of lookups. The
+    other tags, if any, are filters on the way."""
+    tag, *others = params["tag"]
     first = aliased(ContactTag)
-    query = query.join(first, (first.contact_id == Contact.id) & (first.tag == params["tag"][0]))
+    query = selected(session, {**params, "tag": others})
+    query = query.join(first, (first.contact_id == Contact.id) & (first.tag == tag))
     return listing.page(
         session,
         query,

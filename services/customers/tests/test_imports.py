@@ -357,11 +357,11 @@ def test_custom_field_columns_import_by_their_definitions(service, session):
         {"entity": "contact", "name": "interests", "type": "multiselect", "options": ["a", "b"]}
     )
     content = (
-        "first_name,last_name,cf.shoe_size,cf.interests\n"
-        "Ada,Lovelace,42,a;b\n"
-        "Grace,Hopper,big,a\n"
-        "Alan,Turing,,c\n"
-    ).encode()
+        b"first_name,last_name,cf.shoe_size,cf.interests\n"
+        b"Ada,Lovelace,42,a;b\n"
+        b"Grace,Hopper,big,a\n"
+        b"Alan,Turing,,c\n"
+    )
 
     job = run(service, content)
 
