@@ -84,8 +84,6 @@ def plain(value):
         return str(value)
     if isinstance(value, date | datetime):
         return value.isoformat()
-    if isinstance(value, list):
-        return [plain(item) for item in value]
     return value
 
 
@@ -99,8 +97,16 @@ def flush(session: Session, record: Record) -> None:
         ) from None
 
 
-def list_page(session: Session, query: Select, model: type, params: dict, sortable: dict):
-    """A page of `query` as the list RPCs answer it, from loaded `listing.PageQuery` params."""
+def list_page(
+    session: Session,
+    query: Select,
+    model: type,
+    params: dict,
+    sortable: dict,
+    window: int | None = None,
+):
+    """A page of `query` as the list RPCs answer it, from loaded `listing.PageQuery` params;
+    `window`: see `listing.page`."""
     return listing.page(
         session,
         query,
@@ -109,6 +115,7 @@ def list_page(session: Session, query: Select, model: type, params: dict, sortab
         id_column=model.id,
         limit=params["limit"],
         cursor=params.get("cursor"),
+        window=window,
     )
 
 

@@ -1,94 +1,40 @@
-"""What accounts and contacts share: lookups, versioned updates, list filters, events."""
+"""What the customers service's records share: list filters, events, history and timeline
+entries, tags. The generic part (lookups, If-Match, diffs, optimistic writes, pages) is
+`infra.records`, re-exported here so the domain modules say `records.get` for both."""
 
 import operator
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
-from functools import partial
-from operator import attrgetter
-from typing import Any
+from datetime import datetime
 
 from marshmallow import Schema
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from infra import listing, outbox
+from infra import outbox
 from infra.context import Actor
 from infra.db import utcnow
-from infra.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from infra.errors import Conflict, ValidationFailed
+from infra.records import Accessor as Accessor
+from infra.records import apply_changes as apply_changes
+from infra.records import check_version as check_version
+from infra.records import entity as entity
+from infra.records import flush as flush
+from infra.records import get as get
+from infra.records import list_page as list_page
+from infra.records import parse_id as parse_id
+from infra.records import plain as plain
+from infra.records import require as require
+from infra.records import substring as substring
 from services.customers.models import Change, Record, TimelineEntry
 
 SOURCE = "customers"
 MAX_BULK = 10_000
 
 
-def parse_id(value) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(f"No record with id {value!r}.") from None
-
-
-def get(session: Session, model: type[Record], record_id) -> Record:
-    record = session.get(model, parse_id(record_id))
-    if record is None:
-        raise NotFound(f"No {model.__name__.lower()} with id {record_id}.")
-    return record
-
-
-def check_version(record: Record, expected_version: int | None) -> None:
-    if expected_version is not None and record.version != expected_version:
-        raise PreconditionFailed(
-            f"The {entity(record)} changed since you read it: it is at version "
-            f"{record.version}, your If-Match names version {expected_version}."
-        )
-
-
-Accessor = tuple[Callable[[Record], Any], Callable[[Record, Any], None]]
 # Puts a record's event on timelines other than the record's own: `(session, record, envelope)`.
 Timeline = Callable[[Session, Record, dict], None]
-
-
-def apply_changes(record: Record, changes: dict, accessors: dict[str, Accessor]) -> dict:
-    """Set the fields that differ; returns `{field: [old, new]}` for the change history.
-    `accessors` read and write the fields that are not plain columns (tags, emails...)."""
-    diff = {}
-    for field, new in changes.items():
-        read, write = accessors.get(field, (attrgetter(field), partial(_set, field)))
-        old = read(record)
-        if old != new:
-            diff[field] = [plain(old), plain(new)]
-            write(record, new)
-    if diff:
-        record.updated_at = utcnow()  # also when only tags or emails changed: a new version
-    return diff
-
-
-def _set(field: str, record: Record, value) -> None:
-    setattr(record, field, value)
-
-
-def plain(value):
-    """A value as it appears in events and the change history (JSON)."""
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
-
-
-def flush(session: Session, record: Record) -> None:
-    """Write the change; a concurrent writer that got there first makes this a 412."""
-    try:
-        session.flush()
-    except StaleDataError:
-        raise PreconditionFailed(
-            f"The {entity(record)} was changed by someone else meanwhile."
-        ) from None
 
 
 def filtered(query: Select, model: type[Record], params: dict) -> Select:
@@ -104,31 +50,6 @@ def filtered(query: Select, model: type[Record], params: dict) -> Select:
         if param in params:
             query = query.where(compare(column, params[param]))
     return query
-
-
-def substring(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, its own wildcards taken literally."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def list_page(
-    session: Session,
-    query: Select,
-    model: type[Record],
-    params: dict,
-    sortable: dict,
-    window: int | None = None,
-):
-    return listing.page(
-        session,
-        query,
-        sort=params["sort"],
-        allowed=sortable,
-        id_column=model.id,
-        limit=params["limit"],
-        cursor=params.get("cursor"),
-        window=window,
-    )
 
 
 def made_before(session: Session, model: type[Record], record_id, data: dict, keys: tuple):
@@ -158,10 +79,6 @@ def add_once(
 
 def publish(session: Session, type: str, data: dict, actor: Actor) -> dict:
     return outbox.record(session, SOURCE, type, data, actor.as_dict())
-
-
-def entity(record: Record) -> str:
-    return type(record).__name__.lower()
 
 
 def add(
@@ -315,8 +232,3 @@ def retag(
             change_tags(record, sorted(wanted))
             changed += 1
     return {"matched": count, "changed": changed}
-
-
-def require(condition: bool, field: str, message: str) -> None:
-    if not condition:
-        raise ValidationFailed(message, {field: [message]})

@@ -16,6 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from infra.fields import Country, OneOrMany
 from infra.listing import DEFAULT_LIMIT, MAX_LIMIT, PageQuery
 
 LIFECYCLE_STAGES = ("lead", "prospect", "customer", "key_account", "churned")
@@ -38,31 +39,12 @@ def one_of(choices: tuple, **kwargs) -> fields.String:
     return fields.String(validate=validate.OneOf(choices), **kwargs)
 
 
-class Country(fields.String):
-    """An ISO 3166-1 alpha-2 code, in either case on the way in, upper case stored."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        code = super()._deserialize(value, attr, data, **kwargs).strip().upper()
-        if len(code) != 2 or not code.isascii() or not code.isalpha():
-            raise ValidationError("Must be a two-letter ISO 3166 country code, like CN or DE.")
-        return code
-
-
 class Email(fields.Email):
     """An email address; spaces around it, as pasted from a spreadsheet, are dropped."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(
             value.strip() if isinstance(value, str) else value, attr, data, **kwargs
-        )
-
-
-class OneOrMany(fields.List):
-    """A list that also takes one bare value: `?tag=vip` as well as `?tag=vip&tag=2026`."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(
-            value if isinstance(value, list | tuple) else [value], attr, data, **kwargs
         )
 
 
@@ -261,19 +243,7 @@ class ContactRead(Stamped, LocatedRead, ContactFields, Identified):
     pass
 
 
-class ListQuery(Schema):
-    q = fields.String(
-        validate=validate.Length(min=1, max=200), metadata={"description": "Search text."}
-    )
-    sort = fields.String(
-        load_default="-created_at", metadata={"description": "Field, `-` for descending."}
-    )
-    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
-    cursor = fields.String(metadata={"description": "`next_cursor` of the previous page."})
-    created_after = fields.AwareDateTime(default_timezone=UTC)
-    created_before = fields.AwareDateTime(default_timezone=UTC)
-    updated_after = fields.AwareDateTime(default_timezone=UTC)
-    updated_before = fields.AwareDateTime(default_timezone=UTC)
+class ListQuery(PageQuery):
     owner_id = fields.UUID()
     tag = OneOrMany(
         fields.String(validate=validate.Length(min=1, max=100)),
