@@ -2,13 +2,15 @@
 mark Excel puts first, else GB18030 (the superset of the GBK that a spreadsheet set to Chinese
 saves); separated by commas, semicolons, tabs or pipes; a header row naming the columns.
 
-For uploads of a bounded size, read whole. Each row keeps the line it starts on in the file
-(a quoted value may span lines), so a rejection can point at it.
+`read` takes an upload of a bounded size whole; `records` streams the lines of a file of any
+size. Each row keeps the line it starts on in the file (a quoted value may span lines), so a
+rejection can point at it.
 """
 
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -36,8 +38,8 @@ class Table:
 def read(content: bytes, max_rows: int) -> Table:
     """The file's header and rows that are not blank; `Unreadable` past `max_rows` rows."""
     text = decode(content)
-    records = _records(text, sniff(text))
-    header = next(records, None)
+    rows_of_text = records(io.StringIO(text, newline=""), sniff(text))
+    header = next(rows_of_text, None)
     if header is None:
         raise Unreadable("The file is empty.")
     columns = [column_key(name) for name in header[1]]
@@ -45,7 +47,7 @@ def read(content: bytes, max_rows: int) -> Table:
     if repeated:
         raise Unreadable(f"The header names {', '.join(repeated)} more than once.")
     rows = []
-    for line, cells in records:
+    for line, cells in rows_of_text:
         if len(rows) == max_rows:
             raise Unreadable(f"The file has more than {max_rows:,} rows: send at most that many.")
         rows.append(_row(line, cells, columns))
@@ -64,11 +66,12 @@ def decode(content: bytes) -> str:
 
 
 def sniff(text: str) -> str:
-    """The delimiter csv.Sniffer finds in the first lines, else the one the header uses most
-    (a one-column file has none, and reads as comma-separated)."""
-    lines = text.splitlines(keepends=True)[:SAMPLE_LINES]
+    """The delimiter: what csv.Sniffer finds in the first lines, else the candidate the
+    header uses most (a one-column file has none, and reads as comma-separated)."""
+    lines = text.splitlines(keepends=True)
+    sample = "".join(lines[: min(SAMPLE_LINES, max(1, len(lines) - 1))])  # the last may be cut
     try:
-        return csv.Sniffer().sniff("".join(lines), delimiters=DELIMITERS).delimiter
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
         first = lines[0] if lines else ""
         return max(DELIMITERS, key=first.count)
@@ -79,9 +82,11 @@ def column_key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
-def _records(text: str, delimiter: str):
-    """(the line it starts on, its cells) for each record that is not blank, header first."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def records(lines: Iterable[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """Each record that is not blank, header first: (the line it starts on, its cells).
+    Lines count as in the file, a quoted value spanning lines included; blank lines and rows
+    of empty cells (spreadsheets write them) are skipped."""
+    reader = csv.reader(_text_lines(lines), delimiter=delimiter)
     start = 1
     try:
         for cells in reader:
@@ -90,6 +95,18 @@ def _records(text: str, delimiter: str):
             start = reader.line_num + 1
     except csv.Error as exc:
         raise Unreadable(f"Line {start} is not CSV: {exc}.") from None
+    except UnicodeDecodeError as exc:
+        raise Unreadable(
+            f"From around line {reader.line_num + 1}, the file is not text in its encoding "
+            f"({exc.reason}): give the right `encoding`."
+        ) from None
+
+
+def _text_lines(lines: Iterable[str]) -> Iterator[str]:
+    for number, line in enumerate(lines, start=1):
+        if "\x00" in line:
+            raise Unreadable(f"Line {number} holds binary data: this is not a CSV text file.")
+        yield line
 
 
 def _row(line: int, cells: list[str], columns: list[str]) -> Row:

@@ -13,21 +13,20 @@ which would otherwise count as 56 duplicates instead of rejections).
 """
 
 import codecs
-import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from marshmallow import ValidationError
 
+from infra.csv_files import Unreadable as Unreadable
+from infra.csv_files import column_key, records, sniff
 from infra.errors import ValidationFailed
 from services.customers.matching import normalize_email
 from services.customers.schemas import IMPORT_FIELDS, account_create, contact_create
 
 HEAD_BYTES = 64 * 1024  # what the delimiter and header are read from
-SAMPLE_LINES = 20
-DELIMITERS = ",;\t|"
 DETECTED = ("utf-8", "gb18030")
 NAME_FIELDS = ("first_name", "last_name")
 FIRST_REASONS = ("invalid_email", "missing_name", "bad_birthday")
@@ -37,10 +36,6 @@ CUSTOM_PREFIX = "cf."
 TAG_SEPARATORS = re.compile("[;,\uff1b\uff0c]")
 # Year first, as spreadsheets set to Chinese write dates: 1990/1/31, 1990.1.31, 1990年1月31日.
 YEAR_FIRST = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-
-
-class Unreadable(Exception):
-    """The file cannot be read on from here: not text in its encoding, or not CSV."""
 
 
 @dataclass(frozen=True)
@@ -128,28 +123,11 @@ def layout(text: str, mapping: dict) -> Layout:
     return Layout(delimiter=delimiter, width=len(header), columns=columns)
 
 
-def sniff(text: str) -> str:
-    """The delimiter: what csv.Sniffer finds in the first lines, else the candidate the
-    header uses most (a one-column file has none, and reads as comma-separated)."""
-    lines = text.splitlines(keepends=True)
-    sample = "".join(lines[: min(SAMPLE_LINES, max(1, len(lines) - 1))])  # the last may be cut
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        first = lines[0] if lines else ""
-        return max(DELIMITERS, key=first.count)
-
-
-def header_key(text: str) -> str:
-    """`First Name`, `first-name` and `first_name` are the same header."""
-    return re.sub(r"[\s\-]+", "_", text.strip().lower())
-
-
 def mapped(header: list[str], mapping: dict) -> tuple[tuple[int, str], ...]:
     """Which column fills which field: the mapping's choice, else the header's own name."""
-    chosen = {header_key(column): field for column, field in mapping.items()}
-    keys = [header_key(column) for column in header]
-    missing = [column for column in mapping if header_key(column) not in keys]
+    chosen = {column_key(column): field for column, field in mapping.items()}
+    keys = [column_key(column) for column in header]
+    missing = [column for column in mapping if column_key(column) not in keys]
     if missing:
         raise refused(
             "mapping",
@@ -197,33 +175,6 @@ class ChunkStream(io.RawIOBase):
         buffer[:size] = self.current[:size]
         self.current = self.current[size:]
         return size
-
-
-def records(lines: Iterable[str], delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """Each record that is not blank, header first: (the line it starts on, its values).
-    Lines count as in the file, a quoted value spanning lines included; blank lines and rows
-    of empty cells (spreadsheets write them) are skipped."""
-    reader = csv.reader(_text_lines(lines), delimiter=delimiter)
-    start = 1
-    try:
-        for values in reader:
-            if any(value.strip() for value in values):
-                yield start, values
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise Unreadable(f"Line {start} is not CSV: {exc}.") from None
-    except UnicodeDecodeError as exc:
-        raise Unreadable(
-            f"From around line {reader.line_num + 1}, the file is not text in its encoding "
-            f"({exc.reason}): give the right `encoding`."
-        ) from None
-
-
-def _text_lines(lines: Iterable[str]) -> Iterator[str]:
-    for number, line in enumerate(lines, start=1):
-        if "\x00" in line:
-            raise Unreadable(f"Line {number} holds binary data: this is not a CSV text file.")
-        yield line
 
 
 def is_custom(field: str) -> bool:
