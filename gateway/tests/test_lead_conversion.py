@@ -3,6 +3,7 @@ real broker (SQLite and PostgreSQL): the contact, account and opportunity it mak
 its refusals, and its saga: a failure half-way leaves nothing behind, a retry makes nothing
 twice."""
 
+import time
 import uuid
 
 import eventlet
@@ -188,3 +189,30 @@ def test_two_conversions_at_once_convert_the_lead_once(api):
     assert len(items(api, CONTACTS)) == 1 and len(items(api, ACCOUNTS)) == 1
     converted = [e for e in sales_events(api) if e["type"] == "lead_converted"]
     assert len(converted) == 1
+
+
+def wait_until(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
+def test_a_merged_contact_is_followed_and_an_erased_one_forgotten(api):
+    lead_id = qualified_lead(api)["id"]
+    converted = convert(api, {"id": lead_id}, {"opportunity": DEAL}).json
+    deal_url = f"/api/v1/opportunities/{converted['opportunity_id']}"
+    survivor = api.post(CONTACTS, json={"first_name": "Ada", "last_name": "King"}).json
+    merge = {"duplicate_id": converted["contact_id"]}
+    assert api.post(f"{CONTACTS}/{survivor['id']}/merge", json=merge).status_code == 200
+
+    def deal_contact():
+        return api.get(deal_url).json["primary_contact_id"]
+
+    assert wait_until(lambda: deal_contact() == survivor["id"])
+    assert api.get(f"{LEADS}/{lead_id}").json["contact_id"] == survivor["id"]
+
+    assert api.post(f"{CONTACTS}/{survivor['id']}/erase").status_code == 204
+    assert wait_until(lambda: deal_contact() is None)
+    lead = api.get(f"{LEADS}/{lead_id}").json
+    assert (lead["contact_id"], lead["email"], lead["last_name"]) == (None, None, None)

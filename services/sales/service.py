@@ -16,6 +16,7 @@ from services.sales import (
     activities,
     assignment,
     conversions,
+    customer_links,
     forecast,
     lead_imports,
     leads,
@@ -312,6 +313,14 @@ class SalesService(CrmService):
     @event_handler("marketing", "#")
     def on_marketing_event(self, envelope: dict) -> None:
         self.engagements.apply(envelope)
+
+    # --- References to the customers service's contacts --------------------------------------
+
+    contact_changes = EventConsumer(customer_links.HANDLERS)
+
+    @event_handler("customers", "#")
+    def on_customers_event(self, envelope: dict) -> None:
+        self.contact_changes.apply(envelope)
 
     @timer(interval=RESCORE_SECONDS)
     def rescore_fading_leads(self) -> None:
