@@ -1,6 +1,7 @@
 """Sales records keep the ids of the customers service's contacts. When a contact is merged
 into another, the references follow it; when one is erased, they are dropped, and so is what
-a converted lead still held of that person."""
+a converted lead still held of that person. Both are idempotent: an event delivered twice
+changes nothing the second time."""
 
 import uuid
 
@@ -40,6 +41,3 @@ def _set(session: Session, column, ids: list[uuid.UUID], values: dict) -> None:
         .values(values)
         .execution_options(synchronize_session=False)
     )
-
-
-HANDLERS = {"contacts_merged": on_contacts_merged, "contact_erased": on_contact_erased}

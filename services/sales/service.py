@@ -315,12 +315,19 @@ class SalesService(CrmService):
         self.engagements.apply(envelope)
 
     # --- References to the customers service's contacts --------------------------------------
+    # Bound to these two types alone, not through an EventConsumer: following a merge or an
+    # erasure is idempotent, and sales needs none of the customers service's other events (an
+    # EventConsumer would fetch every one of them to keep its sequence without gaps).
 
-    contact_changes = EventConsumer(customer_links.HANDLERS)
+    @event_handler("customers", "contacts_merged")
+    def follow_merged_contact(self, envelope: dict) -> None:
+        customer_links.on_contacts_merged(self.db, envelope)
+        self.db.commit()
 
-    @event_handler("customers", "#")
-    def on_customers_event(self, envelope: dict) -> None:
-        self.contact_changes.apply(envelope)
+    @event_handler("customers", "contact_erased")
+    def forget_erased_contact(self, envelope: dict) -> None:
+        customer_links.on_contact_erased(self.db, envelope)
+        self.db.commit()
 
     @timer(interval=RESCORE_SECONDS)
     def rescore_fading_leads(self) -> None:
