@@ -1,5 +1,6 @@
 """Caller context: who asked, carried from the gateway to services in nameko context data."""
 
+import uuid
 from dataclasses import asdict, dataclass, field
 
 from nameko.extensions import DependencyProvider
@@ -15,6 +16,14 @@ class Actor:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def user_uuid(self) -> uuid.UUID | None:
+        """The user id as a UUID (for owner and author columns); None for system work."""
+        try:
+            return uuid.UUID(str(self.user_id)) if self.user_id else None
+        except ValueError:
+            return None
 
 
 class Caller(DependencyProvider):

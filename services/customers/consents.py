@@ -25,7 +25,7 @@ def record(*, session: Session, contact_id, data: dict, actor: Actor) -> Consent
         status=data["status"],
         source=data.get("source"),
         recorded_at=recorded_at,
-        recorded_by=records.parse_user(actor.user_id),
+        recorded_by=actor.user_uuid,
     )
     session.add(consent)
     session.flush()

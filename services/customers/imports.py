@@ -52,7 +52,7 @@ SEE_EVERY_JOB = ("admin", "manager")
 def create(*, session: Session, options: dict, actor: Actor) -> ImportJob:
     job = ImportJob(
         status="uploading",
-        created_by=records.parse_user(actor.user_id),
+        created_by=actor.user_uuid,
         total=0,
         processed=0,
         created=0,

@@ -69,7 +69,7 @@ def get_all(*, session: Session, params: dict) -> tuple[list[Interaction], str |
 
 
 def create(*, session: Session, data: dict, actor: Actor) -> Interaction:
-    data = {"occurred_at": utcnow(), "user_id": records.parse_user(actor.user_id), **data}
+    data = {"occurred_at": utcnow(), "user_id": actor.user_uuid, **data}
     contact_ids = unique(data.pop("contact_ids", []))
     accounts = set(contact_accounts(session, contact_ids).values())
     if "account_id" not in data:

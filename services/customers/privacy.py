@@ -66,7 +66,7 @@ def erase(*, session: Session, contact_id, actor: Actor) -> None:
             Erasure(
                 contact_id=erased_id,
                 erased_at=utcnow(),
-                erased_by=records.parse_user(actor.user_id),
+                erased_by=actor.user_uuid,
             )
         )
     records.publish(

@@ -154,7 +154,7 @@ def remember(
             action=action,
             fields=fields,
             changed_at=utcnow(),
-            user_id=parse_user(actor.user_id),
+            user_id=actor.user_uuid,
             via=actor.via,
         )
     )
@@ -188,13 +188,6 @@ def on_timeline(
             data=envelope["data"] if data is None else data,
         )
     )
-
-
-def parse_user(user_id) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(user_id)) if user_id else None
-    except ValueError:
-        return None
 
 
 def set_tags(tag_model, record: Record, tags: list[str]) -> None:

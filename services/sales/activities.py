@@ -39,7 +39,7 @@ def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[Activ
         if field in params:
             query = query.where(getattr(Activity, field) == params[field])
     if params.get("mine"):
-        me = links.caller_id(actor)
+        me = actor.user_uuid
         query = query.where(Activity.assignee_id == me if me else false())
     if "open" in params:
         is_open = Activity.completed_at.is_(None)
@@ -59,7 +59,7 @@ def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[Activ
 def create(*, session: Session, data: dict, actor: Actor, customers) -> Activity:
     data = dict(data)
     check_links(session, customers, data)
-    data.setdefault("assignee_id", links.caller_id(actor))
+    data.setdefault("assignee_id", actor.user_uuid)
     activity = events.created(session, Activity(**data), activity_read, actor)
     count_meeting(session, activity, actor)
     return activity

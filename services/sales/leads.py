@@ -15,10 +15,10 @@ from infra.db import utcnow
 from infra.errors import NotFound, ValidationFailed
 from services.sales import assignment, scoring
 from services.sales.assignment import Routing
+from services.sales.events import SOURCE, publish
 from services.sales.models import Engagement, Lead, ScoringRule
 from services.sales.schemas import ENGAGEMENT_TYPES, lead_read
 
-SOURCE = "sales"
 SYSTEM = Actor()
 MARKETING_ENGAGEMENTS = ("email_opened", "email_clicked", "form_submitted")
 BATCH = 500
@@ -35,10 +35,6 @@ FILTERS = (
         for name in ("status", "owner_id", "source", "campaign", "country")
     ),
 )
-
-
-def publish(session: Session, type: str, data: dict, actor: Actor) -> dict:
-    return outbox.record(session, SOURCE, type, data, actor.as_dict())
 
 
 def normalized_email(address: str | None) -> str | None:

@@ -2,11 +2,8 @@
 here, accounts and contacts in the customers service (asked over RPC). A missing one is a 422
 naming the field that points at it."""
 
-import uuid
-
 from sqlalchemy.orm import Session
 
-from infra.context import Actor
 from infra.errors import Gone, Moved, NotFound, ValidationFailed
 from infra.records import require
 from services.sales.models import Lead, Opportunity
@@ -57,11 +54,3 @@ def require_parties(session: Session, customers, account_id, contact_id=None, op
     require_account(customers, account_id)
     if contact_id is not None:
         require_contact(customers, contact_id)
-
-
-def caller_id(actor: Actor) -> uuid.UUID | None:
-    """The caller's user id: the default owner or assignee of what they create."""
-    try:
-        return uuid.UUID(actor.user_id) if actor.user_id else None
-    except ValueError:
-        return None

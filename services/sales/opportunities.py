@@ -8,21 +8,20 @@ the account and the primary contact named exist, before writing anything.
 """
 
 import operator
-import uuid
 from datetime import date
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from infra import outbox, records
+from infra import records
 from infra.context import Actor
 from infra.db import utcnow
-from infra.errors import Gone, Moved, NotFound, ValidationFailed
-from services.sales import periods, pipelines
+from infra.errors import ValidationFailed
+from services.sales import links, periods, pipelines
+from services.sales.events import publish
 from services.sales.models import Opportunity, Pipeline, Stage, StageChange
 from services.sales.schemas import opportunity_read
 
-SOURCE = "sales"
 SORTABLE = {
     "created_at": Opportunity.created_at,
     "updated_at": Opportunity.updated_at,
@@ -59,10 +58,6 @@ CUSTOMER_RECORDS = (
 )
 
 
-def publish(session: Session, type: str, data: dict, actor: Actor) -> dict:
-    return outbox.record(session, SOURCE, type, data, actor.as_dict())
-
-
 def get(*, session: Session, opportunity_id) -> Opportunity:
     return records.get(session, Opportunity, opportunity_id)
 
@@ -96,7 +91,7 @@ def create(*, session: Session, data: dict, actor: Actor, customers) -> Opportun
     override = data.pop("probability", None)
     data.setdefault("forecast_category", default_category(stage))
     data.setdefault("expected_close_date", periods.bounds(periods.quarter_of(date.today()))[1])
-    data.setdefault("owner_id", user_id(actor))
+    data.setdefault("owner_id", actor.user_uuid)
     data.update(entering(None, stage))
     check_closing(stage, data.get("lost_reason"), override)
     check_customers(customers, data)
@@ -277,9 +272,9 @@ def check_customers(customers, ids: dict) -> None:
     for field, entity, method in CUSTOMER_RECORDS:
         if ids.get(field) is not None:
             try:
-                getattr(customers, method)(str(ids[field]))
-            except (NotFound, Gone, Moved):
-                errors[field] = [f"No {entity} with id {ids[field]} in the customers service."]
+                links.customer_record(getattr(customers, method), ids[field], field, entity)
+            except ValidationFailed as missing:
+                errors.update(missing.errors)
     if errors:
         raise ValidationFailed("The opportunity names customers that do not exist.", errors)
 
@@ -293,7 +288,7 @@ def keep_stage_change(
             from_stage_id=from_stage_id,
             to_stage_id=opportunity.stage_id,
             changed_at=utcnow(),
-            user_id=user_id(actor),
+            user_id=actor.user_uuid,
         )
     )
 
@@ -301,10 +296,3 @@ def keep_stage_change(
 def publish_closed(session: Session, opportunity: Opportunity, actor: Actor) -> None:
     """`opportunity_won` or `opportunity_lost`."""
     publish(session, f"opportunity_{opportunity.status}", opportunity_read.dump(opportunity), actor)
-
-
-def user_id(actor: Actor) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(actor.user_id)) if actor.user_id else None
-    except ValueError:
-        return None

@@ -69,7 +69,7 @@ def place(*, session: Session, data: dict, actor: Actor, customers) -> tuple[Ord
     )
     book = price_books.for_pricing(session, data.pop("price_book_id", None))
     lines = pricing.priced_lines(session, data.pop("lines"), book=book, currency=data["currency"])
-    data.setdefault("owner_id", links.caller_id(actor))
+    data.setdefault("owner_id", actor.user_uuid)
     order = Order(**data, request_digest=digest if "external_id" in data else None)
     pricing.write_lines(order, lines, OrderLine, data["tax_rate"])
     try:

@@ -11,14 +11,14 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from infra import outbox, records
+from infra import records
 from infra.context import Actor
 from infra.db import insert_or_ignore, utcnow
 from infra.errors import Conflict
+from services.sales.events import publish
 from services.sales.models import Opportunity, Pipeline, Stage
 from services.sales.schemas import pipeline_read
 
-SOURCE = "sales"
 SORTABLE = {"created_at": Pipeline.created_at, "name": func.lower(Pipeline.name)}
 
 STANDARD_ID = uuid.UUID("5a1e5000-0000-4000-8000-000000000000")
@@ -31,10 +31,6 @@ STANDARD_STAGES = (  # name, probability, outcome
     ("Closed won", 100, "won"),
     ("Closed lost", 0, "lost"),
 )
-
-
-def publish(session: Session, type: str, data: dict, actor: Actor) -> dict:
-    return outbox.record(session, SOURCE, type, data, actor.as_dict())
 
 
 def default(session: Session) -> Pipeline:

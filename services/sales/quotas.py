@@ -5,18 +5,14 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from infra import outbox, records
+from infra import records
 from infra.context import Actor
 from infra.errors import Conflict
+from services.sales.events import publish
 from services.sales.models import Quota
 from services.sales.schemas import quota_read
 
-SOURCE = "sales"
 SORTABLE = {"created_at": Quota.created_at, "period": Quota.period, "amount": Quota.amount}
-
-
-def publish(session: Session, type: str, data: dict, actor: Actor) -> dict:
-    return outbox.record(session, SOURCE, type, data, actor.as_dict())
 
 
 def get(*, session: Session, quota_id) -> Quota:

@@ -84,7 +84,7 @@ def create(*, session: Session, data: dict, actor: Actor, customers) -> Quote:
     book = price_books.for_pricing(session, data.pop("price_book_id", None))
     lines = pricing.priced_lines(session, data.pop("lines"), book=book, currency=data["currency"])
     data.setdefault("valid_until", today() + timedelta(days=VALIDITY_DAYS))
-    data.setdefault("owner_id", links.caller_id(actor))
+    data.setdefault("owner_id", actor.user_uuid)
     quote = Quote(**data, price_book_id=book.id, revision=1, status="draft")
     pricing.write_lines(quote, lines, QuoteLine, data.pop("tax_rate", Decimal(0)))
     quote.number = numbering.next_number(session, "quote")
