@@ -39,18 +39,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
+from contracts.sales import (
+    forecast_query,
+    forecast_read,
+    opportunity_query,
+    opportunity_read,
+)
 from infra.db import engine_for
 from infra.errors import load
 from infra.migrations import upgrade
 from infra.testing import postgres_database
 from services.sales import forecast, opportunities, pipelines
 from services.sales.models import Opportunity, Quota, Team
-from services.sales.schemas import (
-    forecast_query,
-    forecast_read,
-    opportunity_query,
-    opportunity_read,
-)
 
 TARGET_P95_MS = 50.0
 SEED = 2026

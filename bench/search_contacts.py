@@ -35,10 +35,10 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from contracts.customers import contact_query, contact_read
 from infra.migrations import upgrade
 from infra.testing import POSTGRES_ADMIN_DSN
 from services.customers import contacts
-from services.customers.schemas import contact_query, contact_read
 
 TARGET_P95_MS = 50.0
 CHUNK = 50_000

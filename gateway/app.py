@@ -6,17 +6,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from gateway import db, metrics, problems
-from gateway.api import (
-    activity,
-    auth,
-    commerce,
-    customers,
-    health,
-    imports,
-    leads,
-    sales_pipeline,
-    users,
-)
+from gateway.api import blueprints
 from gateway.rpc import RpcClient
 from gateway.security import hash_password
 from infra import config
@@ -62,17 +52,7 @@ def create_app(**overrides) -> Flask:
     api.spec.components.security_scheme(
         "apiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"}
     )
-    for blueprint in (
-        health.blp,
-        auth.blp,
-        users.blp,
-        customers.blp,
-        activity.blp,
-        imports.blp,
-        sales_pipeline.blp,
-        leads.blp,
-        commerce.blp,
-    ):
+    for blueprint in blueprints():
         api.register_blueprint(blueprint)
     problems.register(app)  # after Api(), whose own HTTP error handler this replaces
     metrics.init_app(app)

@@ -8,8 +8,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from infra.db import UTCDateTime, utcnow
 
-ROLES = ("admin", "manager", "sales", "marketing", "support", "viewer")
-
 
 class Base(DeclarativeBase):
     pass

@@ -6,40 +6,22 @@ pages. Requests are validated here with the service's own schemas (which also ma
 document) and again by the service, which owns the data.
 """
 
+import functools
 import uuid
-from dataclasses import dataclass
 
 from flask import current_app, jsonify, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema
+from marshmallow import Schema, fields, validate
 
 from gateway import db
 from gateway.idempotency import idempotent
 from gateway.models import User
-from gateway.schemas import page_of
 from gateway.security import allow, current_actor
 from infra.errors import PreconditionFailed, ValidationFailed
+from infra.resource import Resource, page_of
 
 ETAG = {"ETag": {"schema": {"type": "string"}, "description": "The record's version."}}
-
-
-@dataclass(frozen=True)
-class Resource:
-    path: str  # "/contacts"
-    service: str  # "customers"
-    entity: str  # "contact"
-    create: type[Schema]
-    update: type[Schema]
-    read: type[Schema]
-    query: type[Schema]
-    read_roles: tuple[str, ...]
-    write_roles: tuple[str, ...]
-    create_options: type[Schema] | None = None  # query parameters of create, e.g. overrides
-    users_named: tuple[str, ...] = ()  # body fields holding a user id (the gateway has users)
-    # Create may find the record an outside system sent before (by its own id) instead of
-    # making it again: the service answers `{"record", "created"}`, and a found one is a 200.
-    finds_existing: bool = False
 
 
 def call(service: str, method: str, *args, **kwargs):
@@ -119,15 +101,14 @@ def _with_existing(blp: Blueprint, resource: Resource):
 
 def register(blp: Blueprint, resource: Resource) -> None:
     r = resource
-    rpc_name = r.path.strip("/").replace("-", "_")
 
     class Collection(MethodView):
         @allow(*r.read_roles)
-        @blp.arguments(r.query, location="query", as_kwargs=True)
+        @blp.arguments(list_query(r), location="query", as_kwargs=True)
         @blp.response(200, page_of(r.read))
         def get(self, **_query):
             """List, search, filter and sort; paged by cursor."""
-            return jsonify(call(r.service, f"list_{rpc_name}", query_args()))
+            return jsonify(call(r.service, r.rpc("list"), query_args()))
 
         @allow(*r.write_roles)
         @idempotent
@@ -139,12 +120,12 @@ def register(blp: Blueprint, resource: Resource) -> None:
             """Create. Send an `Idempotency-Key` header to make retries safe."""
             check_users(request.get_json(), r.users_named)
             args = (request.get_json(), query_args()) if r.create_options else (request.get_json(),)
-            answer = call(r.service, f"create_{r.entity}", *args)
+            answer = call(r.service, r.rpc("create"), *args)
             record, created = (
                 (answer["record"], answer["created"]) if r.finds_existing else (answer, True)
             )
             response = with_etag(record, 201 if created else 200)
-            response.headers["Location"] = url_for(f".{r.entity}", record_id=record["id"])
+            response.headers["Location"] = url_for(f".{r.name}", record_id=record["id"])
             return response
 
     class Item(MethodView):
@@ -152,7 +133,7 @@ def register(blp: Blueprint, resource: Resource) -> None:
         @blp.response(200, r.read, headers=ETAG)
         def get(self, record_id):
             """Read one, with its `ETag`."""
-            return with_etag(call(r.service, f"get_{r.entity}", record_id))
+            return with_etag(call(r.service, r.rpc("get"), record_id))
 
         @allow(*r.write_roles)
         @blp.arguments(r.update)
@@ -162,15 +143,31 @@ def register(blp: Blueprint, resource: Resource) -> None:
             version = expected_version()
             check_users(request.get_json(), r.users_named)
             return with_etag(
-                call(r.service, f"update_{r.entity}", record_id, request.get_json(), version)
+                call(r.service, r.rpc("update"), record_id, request.get_json(), version)
             )
 
         @allow(*r.write_roles)
         @blp.response(204)
         def delete(self, record_id):
             """Delete. With `If-Match`, only if unchanged since read (else 412)."""
-            call(r.service, f"delete_{r.entity}", record_id, expected_version())
+            call(r.service, r.rpc("delete"), record_id, expected_version())
             return "", 204
 
-    blp.add_url_rule(r.path, f"{r.entity}_collection", view_func=Collection)
-    blp.add_url_rule(f"{r.path}/<record_id>", r.entity, view_func=Item)
+    blp.add_url_rule(r.path, f"{r.name}_collection", view_func=Collection)
+    blp.add_url_rule(f"{r.path}/<record_id>", r.name, view_func=Item)
+
+
+@functools.cache
+def list_query(resource: Resource) -> type[Schema]:
+    """The resource's query schema with `sort` documented (and checked) as the declared sorts,
+    each ascending or descending (`-name`)."""
+    if not resource.sorts:
+        return resource.query
+    default = resource.query._declared_fields["sort"].load_default
+    choices = [order for name in resource.sorts for order in (name, f"-{name}")]
+    sort = fields.String(
+        load_default=default,
+        validate=validate.OneOf(choices),
+        metadata={"description": "Field, `-` for descending."},
+    )
+    return type(resource.query.__name__, (resource.query,), {"sort": sort})

@@ -1,10 +1,8 @@
 """Wire shapes the gateway owns: logins, users, API keys, lists and problems."""
 
-import functools
-
 from marshmallow import Schema, fields, validate
 
-from gateway.models import ROLES
+from infra.resource import ROLES
 
 role = fields.String(required=True, validate=validate.OneOf(ROLES))
 
@@ -62,17 +60,3 @@ class ApiKeyRead(Schema):
 
 class ApiKeyCreated(ApiKeyRead):
     key = fields.String(metadata={"description": "Send as `X-API-Key`. Shown only this once."})
-
-
-class Page(Schema):
-    items = fields.List(fields.Dict())
-    next_cursor = fields.String(allow_none=True, metadata={"description": "Pass as `cursor`."})
-
-
-@functools.cache  # one page schema per item schema, however many routes list it
-def page_of(item_schema: type[Schema]) -> type[Schema]:
-    return type(
-        f"{item_schema.__name__.removesuffix('Read')}Page",
-        (Page,),
-        {"items": fields.List(fields.Nested(item_schema))},
-    )

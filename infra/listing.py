@@ -7,17 +7,14 @@ deep, and rows inserted meanwhile neither repeat nor vanish.
 import base64
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from marshmallow import Schema, fields, validate
 from sqlalchemy import ColumnElement, Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from infra.errors import ValidationFailed
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
+from infra.resource import DEFAULT_LIMIT, MAX_LIMIT
 
 
 def parse_sort(sort: str, allowed: dict[str, ColumnElement]) -> tuple[str, bool]:
@@ -134,20 +131,3 @@ def _direction(column: ColumnElement, descending: bool) -> ColumnElement:
 
 def _as_id(id_column: ColumnElement, row_id):
     return uuid.UUID(row_id) if id_column.type.python_type is uuid.UUID else row_id
-
-
-class PageQuery(Schema):
-    """The query parameters every list takes; a service's list schemas add their filters."""
-
-    q = fields.String(
-        validate=validate.Length(min=1, max=200), metadata={"description": "Search text."}
-    )
-    sort = fields.String(
-        load_default="-created_at", metadata={"description": "Field, `-` for descending."}
-    )
-    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
-    cursor = fields.String(metadata={"description": "`next_cursor` of the previous page."})
-    created_after = fields.AwareDateTime(default_timezone=UTC)
-    created_before = fields.AwareDateTime(default_timezone=UTC)
-    updated_after = fields.AwareDateTime(default_timezone=UTC)
-    updated_before = fields.AwareDateTime(default_timezone=UTC)

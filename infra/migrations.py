@@ -81,6 +81,41 @@ def drop_platform_tables() -> None:
         op.drop_table(table)
 
 
+def make_record(table: str, has_created_at: bool = True) -> None:
+    """Give an existing table the columns of `infra.db.Record` (created and updated times,
+    `version` for ETags and If-Match); its rows start at version 1, updated when created."""
+    from infra.db import UTCDateTime, utcnow
+
+    stamp = UTCDateTime(timezone=True)
+    with op.batch_alter_table(table) as batch_op:
+        if not has_created_at:
+            batch_op.add_column(sa.Column("created_at", stamp, nullable=True))
+        batch_op.add_column(sa.Column("updated_at", stamp, nullable=True))
+        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=True))
+    now = sa.bindparam("now", utcnow(), type_=stamp)
+    created = sa.column("created_at", stamp) if has_created_at else now
+    op.execute(
+        sa.table(table, sa.column("created_at"), sa.column("updated_at"), sa.column("version"))
+        .update()
+        .values(created_at=created, updated_at=created, version=1)
+    )
+    with op.batch_alter_table(table) as batch_op:
+        for column in ("created_at", "updated_at"):
+            batch_op.alter_column(column, existing_type=stamp, nullable=False)
+            batch_op.create_index(f"ix_{table}_{column}", [column])
+        batch_op.alter_column("version", existing_type=sa.Integer(), nullable=False)
+
+
+def unmake_record(table: str, had_created_at: bool = True) -> None:
+    with op.batch_alter_table(table) as batch_op:
+        for column in ("created_at", "updated_at"):
+            batch_op.drop_index(f"ix_{table}_{column}")
+        batch_op.drop_column("updated_at")
+        batch_op.drop_column("version")
+        if not had_created_at:
+            batch_op.drop_column("created_at")
+
+
 def main(components: list[str]) -> None:
     for component in components or COMPONENTS:
         upgrade(component)

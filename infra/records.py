@@ -2,6 +2,7 @@
 check the caller's `If-Match` version, apply changes and report the diff, write with
 optimistic locking, page a list."""
 
+import operator
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -105,11 +106,12 @@ def list_page(
     sortable: dict,
     window: int | None = None,
 ):
-    """A page of `query` as the list RPCs answer it, from loaded `listing.PageQuery` params;
-    `window`: see `listing.page`."""
+    """A page of `query` as the list RPCs answer it, from loaded `PageQuery` params (the
+    created and updated ranges every list takes are applied here); `window`: see
+    `listing.page`."""
     return listing.page(
         session,
-        query,
+        in_period(query, model, params),
         sort=params["sort"],
         allowed=sortable,
         id_column=model.id,
@@ -117,6 +119,22 @@ def list_page(
         cursor=params.get("cursor"),
         window=window,
     )
+
+
+PERIODS = (
+    ("created_after", "created_at", operator.ge),
+    ("created_before", "created_at", operator.lt),
+    ("updated_after", "updated_at", operator.ge),
+    ("updated_before", "updated_at", operator.lt),
+)
+
+
+def in_period(query: Select, model: type, params: dict) -> Select:
+    """`query` narrowed to the created and updated ranges the list params name."""
+    for param, column, compare in PERIODS:
+        if param in params:
+            query = query.where(compare(getattr(model, column), params[param]))
+    return query
 
 
 def page_of(schema, page: tuple[list, str | None]) -> dict:

@@ -1,35 +1,13 @@
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from gateway.resources import Resource, call, query_args, register
-from gateway.schemas import page_of
-from gateway.security import EDITORS, EVERYONE, allow
-from services.customers import schemas
+from contracts import customers as schemas
+from gateway.api import area
+from gateway.resources import call, query_args
+from gateway.security import EVERYONE, allow
+from infra.resource import page_of
 
-blp = Blueprint(
-    "activity",
-    __name__,
-    url_prefix="/api/v1",
-    description="Interactions (calls, emails, meetings...), and what happened to each account "
-    "and contact: its timeline and its change history.",
-)
-
-register(
-    blp,
-    Resource(
-        path="/interactions",
-        service="customers",
-        entity="interaction",
-        create=schemas.InteractionCreate,
-        update=schemas.InteractionUpdate,
-        read=schemas.InteractionRead,
-        query=schemas.InteractionQuery,
-        read_roles=EVERYONE,
-        write_roles=EDITORS,
-        users_named=("user_id",),
-    ),
-)
+blp = area("activity")
 
 TimelinePage, HistoryPage = page_of(schemas.TimelineEntryRead), page_of(schemas.ChangeRead)
 

@@ -3,92 +3,15 @@ commerce records, and the steps they take (send, accept, reject, transition, pay
 
 from flask import Response, jsonify, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from contracts import sales as schemas
+from gateway.api import area
 from gateway.idempotency import idempotent
-from gateway.resources import (
-    ETAG,
-    Resource,
-    call,
-    expected_version,
-    query_args,
-    register,
-    with_etag,
-)
-from gateway.schemas import page_of
-from gateway.security import ADMINS, EDITORS, EVERYONE, allow
-from services.sales import schemas
+from gateway.resources import ETAG, call, expected_version, query_args, with_etag
+from gateway.security import EDITORS, EVERYONE, allow
+from infra.resource import page_of
 
-blp = Blueprint(
-    "commerce",
-    __name__,
-    url_prefix="/api/v1",
-    description="Price books, products, quotes, orders and payments, and activities (calls, "
-    "emails, meetings, tasks). " + schemas.TOTALS_RULE,
-)
-
-PRICE_BOOKS = Resource(
-    path="/price-books",
-    service="sales",
-    entity="price_book",
-    create=schemas.PriceBookCreate,
-    update=schemas.PriceBookUpdate,
-    read=schemas.PriceBookRead,
-    query=schemas.PriceBookQuery,
-    read_roles=EVERYONE,
-    write_roles=ADMINS,
-)
-PRODUCTS = Resource(
-    path="/products",
-    service="sales",
-    entity="product",
-    create=schemas.ProductCreate,
-    update=schemas.ProductUpdate,
-    read=schemas.ProductRead,
-    query=schemas.ProductQuery,
-    read_roles=EVERYONE,
-    write_roles=EDITORS,
-)
-QUOTES = Resource(
-    path="/quotes",
-    service="sales",
-    entity="quote",
-    create=schemas.QuoteCreate,
-    update=schemas.QuoteUpdate,
-    read=schemas.QuoteRead,
-    query=schemas.QuoteQuery,
-    read_roles=EVERYONE,
-    write_roles=EDITORS,
-    users_named=("owner_id",),
-)
-ORDERS = Resource(
-    path="/orders",
-    service="sales",
-    entity="order",
-    create=schemas.OrderCreate,
-    update=schemas.OrderUpdate,
-    read=schemas.OrderRead,
-    query=schemas.OrderQuery,
-    read_roles=EVERYONE,
-    write_roles=EDITORS,
-    users_named=("owner_id",),
-    finds_existing=True,
-)
-ACTIVITIES = Resource(
-    path="/activities",
-    service="sales",
-    entity="activity",
-    create=schemas.ActivityCreate,
-    update=schemas.ActivityUpdate,
-    read=schemas.ActivityRead,
-    query=schemas.ActivityQuery,
-    read_roles=EVERYONE,
-    write_roles=EDITORS,
-    users_named=("assignee_id",),
-)
-
-for resource in (PRICE_BOOKS, PRODUCTS, QUOTES, ORDERS, ACTIVITIES):
-    register(blp, resource)
+blp = area("commerce")
 
 
 class SendQuote(MethodView):

@@ -1,66 +1,15 @@
 from flask import jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from contracts import customers as schemas
 from gateway import csv_export
-from gateway.resources import (
-    ETAG,
-    Resource,
-    call,
-    expected_version,
-    query_args,
-    register,
-    with_etag,
-)
+from gateway.api import area
+from gateway.resources import ETAG, call, expected_version, query_args, with_etag
 from gateway.security import ADMINS, EDITORS, EVERYONE, allow
-from services.customers import schemas
+from infra.resource import Resource
 
-blp = Blueprint(
-    "customers",
-    __name__,
-    url_prefix="/api/v1",
-    description="Accounts (companies), contacts (people) and the custom fields admins add.",
-)
-
-ACCOUNTS = Resource(
-    path="/accounts",
-    service="customers",
-    entity="account",
-    create=schemas.AccountCreate,
-    update=schemas.AccountUpdate,
-    read=schemas.AccountRead,
-    query=schemas.AccountQuery,
-    read_roles=EVERYONE,
-    write_roles=EDITORS,
-    users_named=("owner_id",),
-)
-CONTACTS = Resource(
-    path="/contacts",
-    service="customers",
-    entity="contact",
-    create=schemas.ContactCreate,
-    update=schemas.ContactUpdate,
-    read=schemas.ContactRead,
-    query=schemas.ContactQuery,
-    read_roles=EVERYONE,
-    write_roles=EDITORS,
-    create_options=schemas.CreateOptions,
-    users_named=("owner_id",),
-)
-CUSTOM_FIELDS = Resource(
-    path="/custom-fields",
-    service="customers",
-    entity="custom_field",
-    create=schemas.CustomFieldCreate,
-    update=schemas.CustomFieldUpdate,
-    read=schemas.CustomFieldRead,
-    query=schemas.CustomFieldQuery,
-    read_roles=EVERYONE,
-    write_roles=ADMINS,
-)
-
-for resource in (ACCOUNTS, CONTACTS, CUSTOM_FIELDS):
-    register(blp, resource)
+blp = area("customers")
+ACCOUNTS, CONTACTS = schemas.ACCOUNTS, schemas.CONTACTS
 
 
 def register_tagging(resource: Resource) -> None:
@@ -73,7 +22,7 @@ def register_tagging(resource: Resource) -> None:
             (at most 10,000). Each record that changes publishes its `_updated` event."""
             return jsonify(call("customers", f"tag_{resource.path[1:]}", request.get_json()))
 
-    blp.add_url_rule(f"{resource.path}/tags", f"{resource.entity}_tags", view_func=Tagging)
+    blp.add_url_rule(f"{resource.path}/tags", f"{resource.name}_tags", view_func=Tagging)
 
 
 for resource in (ACCOUNTS, CONTACTS):
@@ -149,7 +98,7 @@ def exporter(resource: Resource, columns: list[str]):
         @blp.response(200, {"type": "string"}, content_type="text/csv")
         def get(self, **_query):
             """The list as CSV, for the same filters, streamed; one column per custom field."""
-            defined = call("customers", "list_custom_fields", {"entity": resource.entity})
+            defined = call("customers", "list_custom_fields", {"entity": resource.name})
             custom = [field["name"] for field in defined["items"]]
             return csv_export.download(
                 f"{resource.path[1:]}.csv",

@@ -16,10 +16,10 @@ from marshmallow import fields
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
+from contracts.customers import ImportOptions, ImportRead
 from gateway.problems import takes_files
 from gateway.resources import call
 from gateway.security import EDITORS, EVERYONE, allow
-from services.customers.schemas import ImportOptions, ImportRead
 
 CHUNK_BYTES = 256 * 1024
 LOCATION = {"Location": {"schema": {"type": "string"}, "description": "The job, to poll."}}

@@ -5,26 +5,21 @@ import base64
 
 from flask import jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import ValidationError
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict, FileStorage
 
+from contracts import sales as schemas
+from gateway.api import area
 from gateway.problems import takes_files
-from gateway.resources import ETAG, Resource, call, check_users, register, with_etag
-from gateway.security import ADMINS, EDITORS, EVERYONE, allow
+from gateway.resources import ETAG, call, check_users, with_etag
+from gateway.security import EDITORS, allow
 from infra.errors import ValidationFailed
-from services.sales import schemas
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024  # far above 5,000 rows of leads
 
-blp = Blueprint(
-    "leads",
-    __name__,
-    url_prefix="/api/v1",
-    description="Leads: capture, CSV import, assignment (teams and rules), scoring, conversion.",
-)
+blp = area("leads")
 
 
 class UploadParser(FlaskParser):
@@ -36,54 +31,6 @@ class UploadParser(FlaskParser):
 
 
 blp.ARGUMENTS_PARSER = UploadParser()
-
-LEADS = Resource(
-    path="/leads",
-    service="sales",
-    entity="lead",
-    create=schemas.LeadCreate,
-    update=schemas.LeadUpdate,
-    read=schemas.LeadRead,
-    query=schemas.LeadQuery,
-    read_roles=EVERYONE,
-    write_roles=EDITORS,
-    users_named=("owner_id",),
-)
-TEAMS = Resource(
-    path="/teams",
-    service="sales",
-    entity="team",
-    create=schemas.TeamCreate,
-    update=schemas.TeamUpdate,
-    read=schemas.TeamRead,
-    query=schemas.TeamQuery,
-    read_roles=EVERYONE,
-    write_roles=ADMINS,
-    users_named=("member_ids",),
-)
-ASSIGNMENT_RULES = Resource(
-    path="/assignment-rules",
-    service="sales",
-    entity="assignment_rule",
-    create=schemas.AssignmentRuleCreate,
-    update=schemas.AssignmentRuleUpdate,
-    read=schemas.AssignmentRuleRead,
-    query=schemas.RuleQuery,
-    read_roles=EVERYONE,
-    write_roles=ADMINS,
-    users_named=("user_id",),
-)
-SCORING_RULES = Resource(
-    path="/scoring-rules",
-    service="sales",
-    entity="scoring_rule",
-    create=schemas.ScoringRuleCreate,
-    update=schemas.ScoringRuleUpdate,
-    read=schemas.ScoringRuleRead,
-    query=schemas.RuleQuery,
-    read_roles=EVERYONE,
-    write_roles=ADMINS,
-)
 
 
 class CsvFile(Upload):
@@ -141,7 +88,5 @@ class Convert(MethodView):
         return jsonify(call("sales", "convert_lead", record_id, body))
 
 
-for resource in (LEADS, TEAMS, ASSIGNMENT_RULES, SCORING_RULES):
-    register(blp, resource)
 blp.add_url_rule("/leads/<record_id>/assign", "lead_assign", view_func=Assign)
 blp.add_url_rule("/leads/<record_id>/convert", "lead_convert", view_func=Convert)

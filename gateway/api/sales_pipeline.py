@@ -2,57 +2,13 @@
 
 from flask import jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from gateway.resources import Resource, call, query_args, register
-from gateway.security import ADMINS, EDITORS, EVERYONE, MANAGERS, allow
-from services.sales import schemas
+from contracts import sales as schemas
+from gateway.api import area
+from gateway.resources import call, query_args
+from gateway.security import EVERYONE, allow
 
-blp = Blueprint(
-    "sales_pipeline",
-    __name__,
-    url_prefix="/api/v1",
-    description="Pipelines and their stages, opportunities, the forecast, and quotas.",
-)
-
-PIPELINES = Resource(
-    path="/pipelines",
-    service="sales",
-    entity="pipeline",
-    create=schemas.PipelineCreate,
-    update=schemas.PipelineUpdate,
-    read=schemas.PipelineRead,
-    query=schemas.PipelineQuery,
-    read_roles=EVERYONE,
-    write_roles=ADMINS,
-)
-OPPORTUNITIES = Resource(
-    path="/opportunities",
-    service="sales",
-    entity="opportunity",
-    create=schemas.OpportunityCreate,
-    update=schemas.OpportunityUpdate,
-    read=schemas.OpportunityRead,
-    query=schemas.OpportunityQuery,
-    read_roles=EVERYONE,
-    write_roles=EDITORS,
-    users_named=("owner_id",),
-)
-QUOTAS = Resource(
-    path="/quotas",
-    service="sales",
-    entity="quota",
-    create=schemas.QuotaCreate,
-    update=schemas.QuotaUpdate,
-    read=schemas.QuotaRead,
-    query=schemas.QuotaQuery,
-    read_roles=EVERYONE,
-    write_roles=MANAGERS,
-    users_named=("user_id",),
-)
-
-for resource in (PIPELINES, OPPORTUNITIES, QUOTAS):
-    register(blp, resource)
+blp = area("sales_pipeline")
 
 
 class StageHistory(MethodView):

@@ -7,11 +7,11 @@ from operator import attrgetter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from contracts.customers import account_query, account_read
 from infra.context import Actor
 from infra.errors import load
 from services.customers import contacts, custom_fields, records
 from services.customers.models import Account, AccountTag, Contact
-from services.customers.schemas import account_query, account_read
 
 SORTABLE = {
     "created_at": Account.created_at,
@@ -22,8 +22,8 @@ MAX_DEPTH = 20
 IDENTIFYING = ("name",)  # what a retried create with the same id must repeat
 
 
-def get(*, session: Session, account_id) -> Account:
-    return records.get(session, Account, account_id)
+def get(*, session: Session, record_id) -> Account:
+    return records.get(session, Account, record_id)
 
 
 def selected(session: Session, params: dict):
@@ -45,7 +45,7 @@ def selected(session: Session, params: dict):
     return query
 
 
-def get_all(*, session: Session, params: dict) -> tuple[list[Account], str | None]:
+def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[Account], str | None]:
     return records.list_page(session, selected(session, params), Account, params, SORTABLE)
 
 
@@ -60,8 +60,9 @@ def build(session: Session, data: dict) -> Account:
     return account
 
 
-def create(*, session: Session, data: dict, actor: Actor, record_id=None) -> Account:
-    """A new account; with `record_id`, the caller's id for it (a retry gets the same one)."""
+def create(*, session: Session, data: dict, actor: Actor, options: dict | None = None) -> Account:
+    """A new account; with `options["id"]`, the caller's id for it (a retry gets the same one)."""
+    record_id = (options or {}).get("id")
     earlier = records.made_before(session, Account, record_id, data, IDENTIFYING)
     if earlier is not None:
         return earlier
@@ -98,11 +99,8 @@ def find_by_name(*, session: Session, name: str) -> Account | None:
     ).first()
 
 
-def update(
-    *, session: Session, account_id, changes: dict, expected_version: int | None, actor: Actor
-) -> Account:
-    account = get(session=session, account_id=account_id)
-    records.check_version(account, expected_version)
+def update(*, session: Session, record_id, changes: dict, actor: Actor) -> Account:
+    account = get(session=session, record_id=record_id)
     changes = dict(changes)
     if "parent_id" in changes:
         check_parent(session, account, changes["parent_id"])
@@ -124,10 +122,9 @@ def change(session: Session, account: Account, changes: dict, actor: Actor) -> A
     return records.change(session, account, changes, account_read, actor, ACCESSORS)
 
 
-def delete(*, session: Session, account_id, expected_version: int | None, actor: Actor) -> None:
+def delete(*, session: Session, record_id, actor: Actor) -> None:
     """Delete an account; its contacts stay, no longer linked to it (as HubSpot does)."""
-    account = get(session=session, account_id=account_id)
-    records.check_version(account, expected_version)
+    account = get(session=session, record_id=record_id)
     for contact in session.scalars(select(Contact).where(Contact.account_id == account.id)):
         contacts.change(session, contact, {"account_id": None}, actor)
     for child in session.scalars(select(Account).where(Account.parent_id == account.id)):

@@ -6,15 +6,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contracts.customers import CHANNELS, consent_read
 from infra.context import Actor
 from infra.db import utcnow
 from services.customers import contacts, records
 from services.customers.models import Consent
-from services.customers.schemas import CHANNELS, consent_read
 
 
 def record(*, session: Session, contact_id, data: dict, actor: Actor) -> Consent:
-    contact = contacts.get(session=session, contact_id=contact_id)
+    contact = contacts.get(session=session, record_id=contact_id)
     recorded_at = data.get("recorded_at") or utcnow()
     records.require(
         recorded_at <= utcnow(), "recorded_at", "A consent cannot be recorded in the future."
@@ -37,7 +37,7 @@ def record(*, session: Session, contact_id, data: dict, actor: Actor) -> Consent
 
 def state(*, session: Session, contact_id, as_of: datetime | None = None) -> dict:
     """Each channel's latest decision at `as_of` (now by default), and the whole history."""
-    contact = contacts.get(session=session, contact_id=contact_id)
+    contact = contacts.get(session=session, record_id=contact_id)
     history = list(
         session.scalars(
             select(Consent)

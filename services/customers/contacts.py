@@ -7,6 +7,7 @@ from operator import attrgetter
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from contracts.customers import contact_query, contact_read
 from infra import listing
 from infra.context import Actor
 from infra.db import utcnow
@@ -21,7 +22,6 @@ from services.customers.models import (
     Erasure,
     Redirect,
 )
-from services.customers.schemas import contact_query, contact_read
 
 SORTABLE = {
     "created_at": Contact.created_at,
@@ -34,22 +34,22 @@ INDEXED = ("created_at", "updated_at")  # sort keys with an index, which a windo
 IDENTIFYING = ("first_name", "last_name")  # what a retried create with the same id must repeat
 
 
-def get(*, session: Session, contact_id) -> Contact:
+def get(*, session: Session, record_id) -> Contact:
     """The contact; a merged one answers with where it went, an erased one that it is gone."""
-    contact_id = records.parse_id(contact_id)
-    contact = session.get(Contact, contact_id)
+    record_id = records.parse_id(record_id)
+    contact = session.get(Contact, record_id)
     if contact is not None:
         return contact
-    redirect = session.get(Redirect, contact_id)
+    redirect = session.get(Redirect, record_id)
     if redirect is not None:
         raise Moved(
-            f"Contact {contact_id} was merged into contact {redirect.survivor_id}.",
-            extra={"merged_id": str(contact_id), "location_id": str(redirect.survivor_id)},
+            f"Contact {record_id} was merged into contact {redirect.survivor_id}.",
+            extra={"merged_id": str(record_id), "location_id": str(redirect.survivor_id)},
         )
-    erasure = session.get(Erasure, contact_id)
+    erasure = session.get(Erasure, record_id)
     if erasure is not None:
-        raise Gone(f"Contact {contact_id} was erased on {erasure.erased_at:%Y-%m-%d}.")
-    raise NotFound(f"No contact with id {contact_id}.")
+        raise Gone(f"Contact {record_id} was erased on {erasure.erased_at:%Y-%m-%d}.")
+    raise NotFound(f"No contact with id {record_id}.")
 
 
 def selected(session: Session, params: dict) -> Select:
@@ -83,7 +83,7 @@ def birthday_within(days: int):
     return or_(Contact.birthday_md >= first, Contact.birthday_md <= last)
 
 
-def get_all(*, session: Session, params: dict) -> tuple[list[Contact], str | None]:
+def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[Contact], str | None]:
     if params.get("tag") and params["sort"].lstrip("-") == "created_at":
         return _tagged_page(session, params)
     query = selected(session, params)
@@ -97,7 +97,7 @@ def _tagged_page(session: Session, params: dict):
     other tags, if any, are filters on the way."""
     tag, *others = params["tag"]
     first = aliased(ContactTag)
-    query = selected(session, {**params, "tag": others})
+    query = records.in_period(selected(session, {**params, "tag": others}), Contact, params)
     query = query.join(first, (first.contact_id == Contact.id) & (first.tag == tag))
     return listing.page(
         session,
@@ -130,10 +130,12 @@ def create(
     session: Session,
     data: dict,
     actor: Actor,
-    allow_duplicate: bool = False,
-    record_id=None,
+    options: dict | None = None,
 ):
-    """A new contact; with `record_id`, the caller's id for it (a retry gets the same one)."""
+    """A new contact. `options` (`CreateOptions`): `id`, the caller's id for it (a retry gets
+    the same one); `allow_duplicate`, create it even if its email or phone is another's."""
+    options = options or {}
+    record_id, allow_duplicate = options.get("id"), options.get("allow_duplicate", False)
     earlier = records.made_before(session, Contact, record_id, data, IDENTIFYING)
     if earlier is not None:
         return earlier
@@ -171,11 +173,8 @@ def refuse_duplicate(session: Session, contact: Contact) -> None:
         )
 
 
-def update(
-    *, session: Session, contact_id, changes: dict, expected_version: int | None, actor: Actor
-) -> Contact:
-    contact = get(session=session, contact_id=contact_id)
-    records.check_version(contact, expected_version)
+def update(*, session: Session, record_id, changes: dict, actor: Actor) -> Contact:
+    contact = get(session=session, record_id=record_id)
     if changes.get("account_id") is not None:
         check_account(session, changes["account_id"])
     names = {"first_name": contact.first_name, "last_name": contact.last_name}
@@ -227,9 +226,8 @@ def fill_in(session: Session, contact: Contact, data: dict, actor: Actor) -> Con
     return change(session, contact, prepared(session, contact, changes), actor)
 
 
-def delete(*, session: Session, contact_id, expected_version: int | None, actor: Actor) -> None:
-    contact = get(session=session, contact_id=contact_id)
-    records.check_version(contact, expected_version)
+def delete(*, session: Session, record_id, actor: Actor) -> None:
+    contact = get(session=session, record_id=record_id)
     records.remove(session, contact, actor)
 
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 from marshmallow import ValidationError
 
+from contracts.customers import IMPORT_FIELDS, account_create, contact_create
 from infra.csv_files import Unreadable as Unreadable
 from infra.csv_files import column_key, records, sniff
 from infra.errors import ValidationFailed
 from services.customers.matching import normalize_email
-from services.customers.schemas import IMPORT_FIELDS, account_create, contact_create
 
 HEAD_BYTES = 64 * 1024  # what the delimiter and header are read from
 DETECTED = ("utf-8", "gb18030")

@@ -4,35 +4,38 @@ values in its `custom_fields` JSON column, checked against the definitions on ev
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-import sqlalchemy as sa
-from sqlalchemy import cast, exists, func, select, text
+from sqlalchemy import cast, exists, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from contracts.customers import account_read, contact_read, custom_field_read
 from infra.context import Actor
 from infra.errors import Conflict, ValidationFailed
 from services.customers import records
 from services.customers.models import Account, Contact, CustomField
 
 MODELS = {"account": Account, "contact": Contact}
+READS = {"account": account_read, "contact": contact_read}
 
 
-def get(*, session: Session, field_id) -> CustomField:
-    return records.get(session, CustomField, field_id)
+def get(*, session: Session, record_id) -> CustomField:
+    return records.get(session, CustomField, record_id)
 
 
-def get_all(*, session: Session, entity: str | None = None) -> list[CustomField]:
+def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[CustomField], None]:
+    """Every definition (they are few), by entity and name: one page."""
     query = select(CustomField).order_by(CustomField.entity, CustomField.name)
-    if entity:
-        query = query.where(CustomField.entity == entity)
-    return list(session.scalars(query))
+    if params.get("entity"):
+        query = query.where(CustomField.entity == params["entity"])
+    return list(session.scalars(query)), None
 
 
 def definitions(session: Session, entity: str) -> dict[str, CustomField]:
     """The entity's fields by name, read once per session (an import asks for every row)."""
     cache = session.info.setdefault(DEFINITIONS_KEY, {})
     if entity not in cache:
-        cache[entity] = {field.name: field for field in get_all(session=session, entity=entity)}
+        found = session.scalars(select(CustomField).where(CustomField.entity == entity))
+        cache[entity] = {field.name: field for field in found}
     return cache[entity]
 
 
@@ -54,11 +57,12 @@ def create(*, session: Session, data: dict, actor: Actor) -> CustomField:
     session.add(field)
     session.flush()
     _forget_definitions(session)
+    records.publish(session, "custom_field_created", custom_field_read.dump(field), actor)
     return field
 
 
-def update(*, session: Session, field_id, changes: dict, actor: Actor) -> CustomField:
-    field = get(session=session, field_id=field_id)
+def update(*, session: Session, record_id, changes: dict, actor: Actor) -> CustomField:
+    field = get(session=session, record_id=record_id)
     if "options" in changes:
         records.require(
             field.type in ("select", "multiselect") or not changes["options"],
@@ -70,32 +74,29 @@ def update(*, session: Session, field_id, changes: dict, actor: Actor) -> Custom
             "options",
             "A select field needs options.",
         )
-    for name, value in changes.items():
-        setattr(field, name, value)
-    session.flush()
-    _forget_definitions(session)
+    diff = records.apply_changes(field, changes, {})
+    if diff:
+        records.flush(session, field)
+        _forget_definitions(session)
+        data = {**custom_field_read.dump(field), "changes": diff}
+        records.publish(session, "custom_field_updated", data, actor)
     return field
 
 
-def delete(*, session: Session, field_id, actor: Actor) -> None:
-    """Drop the definition and its values from every record."""
-    field = get(session=session, field_id=field_id)
-    model = MODELS[field.entity]
-    session.execute(
-        sa.update(model)
-        .where(_value(model, field.name).is_not(None))
-        .values(custom_fields=_without(session, model, field.name))
-        .execution_options(synchronize_session=False)
-    )
+def delete(*, session: Session, record_id, actor: Actor) -> None:
+    """Drop the definition and its values from every record. Each record that held a value
+    changes as an edit would change it: a new version, its history, its `_updated` event."""
+    field = get(session=session, record_id=record_id)
+    model, read = MODELS[field.entity], READS[field.entity]
+    holding = select(model).where(_value(model, field.name).is_not(None)).order_by(model.id)
+    for record in session.scalars(holding).all():
+        kept = {name: value for name, value in record.custom_fields.items() if name != field.name}
+        records.change(session, record, {"custom_fields": kept}, read, actor)
     session.delete(field)
-    session.flush()
+    records.flush(session, field)
     _forget_definitions(session)
-
-
-def _without(session: Session, model, name: str):
-    if session.get_bind().dialect.name == "postgresql":
-        return text("(custom_fields::jsonb - :name)::json").bindparams(name=name)
-    return func.json_remove(model.custom_fields, f'$."{name}"')
+    data = {"id": str(field.id), "entity": field.entity, "name": field.name}
+    records.publish(session, "custom_field_deleted", data, actor)
 
 
 def _value(model, name: str):

@@ -24,6 +24,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from contracts.customers import contact_read
 from infra import locks
 from infra.context import Actor
 from infra.db import utcnow
@@ -37,7 +38,6 @@ from services.customers import (
     records,
 )
 from services.customers.models import Contact, ImportChunk, ImportJob
-from services.customers.schemas import contact_read
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from contracts.customers import interaction_errors, interaction_read
 from infra.context import Actor
 from infra.db import utcnow
 from infra.errors import ValidationFailed
 from services.customers import contacts, records
 from services.customers.models import Contact, Interaction, InteractionContact, TimelineEntry
-from services.customers.schemas import interaction_errors, interaction_read
 
 SORTABLE = {
     "occurred_at": Interaction.occurred_at,
@@ -43,8 +43,8 @@ LABELS = {
 }
 
 
-def get(*, session: Session, interaction_id) -> Interaction:
-    return records.get(session, Interaction, interaction_id)
+def get(*, session: Session, record_id) -> Interaction:
+    return records.get(session, Interaction, record_id)
 
 
 def selected(params: dict) -> Select:
@@ -64,7 +64,9 @@ def selected(params: dict) -> Select:
     return query
 
 
-def get_all(*, session: Session, params: dict) -> tuple[list[Interaction], str | None]:
+def get_all(
+    *, session: Session, params: dict, actor: Actor
+) -> tuple[list[Interaction], str | None]:
     return records.list_page(session, selected(params), Interaction, params, SORTABLE)
 
 
@@ -80,11 +82,8 @@ def create(*, session: Session, data: dict, actor: Actor) -> Interaction:
     return records.add(session, interaction, interaction_read, actor, put_on_timelines)
 
 
-def update(
-    *, session: Session, interaction_id, changes: dict, expected_version: int | None, actor: Actor
-) -> Interaction:
-    interaction = get(session=session, interaction_id=interaction_id)
-    records.check_version(interaction, expected_version)
+def update(*, session: Session, record_id, changes: dict, actor: Actor) -> Interaction:
+    interaction = get(session=session, record_id=record_id)
     changes = dict(changes)
     if "contact_ids" in changes:
         changes["contact_ids"] = unique(changes["contact_ids"])
@@ -102,9 +101,8 @@ def update(
     )
 
 
-def delete(*, session: Session, interaction_id, expected_version: int | None, actor: Actor):
-    interaction = get(session=session, interaction_id=interaction_id)
-    records.check_version(interaction, expected_version)
+def delete(*, session: Session, record_id, actor: Actor):
+    interaction = get(session=session, record_id=record_id)
     take_off_timelines(session, interaction, subjects(interaction))
     records.remove(session, interaction, actor)
 

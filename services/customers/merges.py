@@ -37,7 +37,7 @@ PLAIN_FIELDS = (
 def merge(
     *, session: Session, contact_id, duplicate_id, expected_version: int | None, actor: Actor
 ) -> Contact:
-    survivor = contacts.get(session=session, contact_id=contact_id)
+    survivor = contacts.get(session=session, record_id=contact_id)
     records.check_version(survivor, expected_version)
     records.require(
         str(survivor.id) != str(duplicate_id),
@@ -62,7 +62,7 @@ def merge(
 
 def _duplicate(session: Session, duplicate_id) -> Contact:
     try:
-        return contacts.get(session=session, contact_id=duplicate_id)
+        return contacts.get(session=session, record_id=duplicate_id)
     except ServiceError as missing:  # unknown, or merged or erased already
         raise ValidationFailed(missing.detail, {"duplicate_id": [missing.detail]}) from None
 

@@ -157,19 +157,17 @@ class AccountTag(Base):
     tag: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
-class CustomField(Base):
+class CustomField(Record, Base):
     """An admin-defined field of accounts or contacts; values live in `custom_fields`."""
 
     __tablename__ = "custom_fields"
     __table_args__ = (UniqueConstraint("entity", "name"),)
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     entity: Mapped[str] = mapped_column(String(20))  # "account" | "contact"
     name: Mapped[str] = mapped_column(String(63))
     label: Mapped[str | None] = mapped_column(String(100))
     type: Mapped[str] = mapped_column(String(20))
     options: Mapped[list] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Consent(Base):

@@ -3,6 +3,7 @@
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from contracts.customers import consent_read, contact_read, interaction_read
 from infra.context import Actor
 from infra.db import utcnow
 from infra.outbox import OutboxEvent
@@ -16,12 +17,11 @@ from services.customers.models import (
     Redirect,
     TimelineEntry,
 )
-from services.customers.schemas import consent_read, contact_read, interaction_read
 
 
 def personal_data(*, session: Session, contact_id) -> dict:
     """Everything held about the contact, as one JSON document (a subject access request)."""
-    contact = contacts.get(session=session, contact_id=contact_id)
+    contact = contacts.get(session=session, record_id=contact_id)
     return {
         "contact": contact_read.dump(contact),
         "consents": consent_read.dump(
@@ -50,7 +50,7 @@ def personal_data(*, session: Session, contact_id) -> dict:
 def erase(*, session: Session, contact_id, actor: Actor) -> None:
     """Remove the contact's personal data everywhere this service holds it, keep that it was
     erased, and publish `contact_erased` so every other service removes its copies."""
-    contact = contacts.get(session=session, contact_id=contact_id)
+    contact = contacts.get(session=session, record_id=contact_id)
     erased_ids = [contact.id, *_merged_into(session, contact.id)]
     gone = _delete_own_interactions(session, contact.id)
     for model, column in (

@@ -2,7 +2,6 @@
 entries, tags. The generic part (lookups, If-Match, diffs, optimistic writes, pages) is
 `infra.records`, re-exported here so the domain modules say `records.get` for both."""
 
-import operator
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -22,6 +21,7 @@ from infra.records import check_version as check_version
 from infra.records import entity as entity
 from infra.records import flush as flush
 from infra.records import get as get
+from infra.records import in_period as in_period
 from infra.records import list_page as list_page
 from infra.records import parse_id as parse_id
 from infra.records import plain as plain
@@ -38,17 +38,11 @@ Timeline = Callable[[Session, Record, dict], None]
 
 
 def filtered(query: Select, model: type[Record], params: dict) -> Select:
-    """The filters accounts and contacts share; `q`, tags and custom fields are the caller's."""
-    for param, column, compare in (
-        ("created_after", model.created_at, operator.ge),
-        ("created_before", model.created_at, operator.lt),
-        ("updated_after", model.updated_at, operator.ge),
-        ("updated_before", model.updated_at, operator.lt),
-        ("owner_id", model.owner_id, operator.eq),
-        ("country", model.country, operator.eq),
-    ):
-        if param in params:
-            query = query.where(compare(column, params[param]))
+    """The filters accounts and contacts share; `q`, tags and custom fields are the caller's.
+    (The created and updated ranges every list takes are `infra.records.in_period`.)"""
+    for field in ("owner_id", "country"):
+        if field in params:
+            query = query.where(getattr(model, field) == params[field])
     return query
 
 
@@ -208,7 +202,7 @@ def retag(
     if "ids" in data:
         query = select(model).where(model.id.in_(data["ids"]))
     else:
-        query = selected(data["filter"])
+        query = in_period(selected(data["filter"]), model, data["filter"])
     count = session.scalar(select(func.count()).select_from(query.subquery()))
     if count > MAX_BULK:
         message = f"The filter selects {count} records; tag at most {MAX_BULK} at a time."

@@ -1,11 +1,36 @@
-"""The customers service's RPC entrypoints: validate, call the domain, commit, dump."""
+"""The customers service's RPC entrypoints. The create, get, list, update and delete RPCs of its
+declared resources come from `keeps` (infra.crud); the others are written here: validate, call
+the domain, commit, dump."""
 
 import base64
 
 from nameko.timer import timer
 
+from contracts.customers import (
+    ACCOUNTS,
+    CONTACTS,
+    CUSTOM_FIELDS,
+    INTERACTIONS,
+    AccountCreateOptions,
+    account_read,
+    change_read,
+    consent_create,
+    consent_query,
+    consent_read,
+    consent_state,
+    contact_read,
+    duplicates_query,
+    import_options,
+    import_read,
+    merge_request,
+    newest_first_query,
+    tag_operation,
+    timeline_entry_read,
+    timeline_query,
+)
 from infra import config
 from infra.consumer import ANY_TYPE, EventConsumer, subscribe
+from infra.crud import RecordType, keeps
 from infra.errors import ValidationFailed, load
 from infra.records import page_of
 from infra.service import CrmService, Stopping, rpc
@@ -22,39 +47,6 @@ from services.customers import (
     privacy,
     timeline,
 )
-from services.customers.schemas import (
-    account_create,
-    account_create_options,
-    account_query,
-    account_read,
-    account_update,
-    change_read,
-    consent_create,
-    consent_query,
-    consent_read,
-    consent_state,
-    contact_create,
-    contact_query,
-    contact_read,
-    contact_update,
-    create_options,
-    custom_field_create,
-    custom_field_query,
-    custom_field_read,
-    custom_field_update,
-    duplicates_query,
-    import_options,
-    import_read,
-    interaction_create,
-    interaction_query,
-    interaction_read,
-    interaction_update,
-    merge_request,
-    newest_first_query,
-    tag_operation,
-    timeline_entry_read,
-    timeline_query,
-)
 
 # The services whose events about a contact or an account go on its timeline.
 PROJECTED_SOURCES = ("sales", "support", "marketing")
@@ -65,6 +57,12 @@ BIRTHDAY_NOTICE_DAYS = int(config.env("CRM_BIRTHDAY_NOTICE_DAYS", "7"))
 BIRTHDAY_CHECK_SECONDS = float(config.env("CRM_BIRTHDAY_CHECK_SECONDS", "3600"))
 
 
+@keeps(
+    RecordType(ACCOUNTS, accounts, options=AccountCreateOptions),
+    RecordType(CONTACTS, contacts),
+    RecordType(CUSTOM_FIELDS, custom_fields),
+    RecordType(INTERACTIONS, interactions),
+)
 class CustomersService(CrmService):
     name = "customers"
     projection = EventConsumer({ANY_TYPE: timeline.project})
@@ -72,96 +70,10 @@ class CustomersService(CrmService):
     stopping = Stopping()
 
     @rpc
-    def create_account(self, data: dict, options: dict | None = None) -> dict:
-        account = accounts.create(
-            session=self.db,
-            data=load(account_create, data),
-            actor=self.caller,
-            record_id=load(account_create_options, options or {}).get("id"),
-        )
-        self.db.commit()
-        return account_read.dump(account)
-
-    @rpc
     def find_account_by_name(self, name: str) -> dict | None:
         """The account called `name`, in any case; None if there is none."""
         account = accounts.find_by_name(session=self.db, name=str(name))
         return account_read.dump(account) if account is not None else None
-
-    @rpc
-    def get_account(self, account_id: str) -> dict:
-        return account_read.dump(accounts.get(session=self.db, account_id=account_id))
-
-    @rpc
-    def list_accounts(self, params: dict) -> dict:
-        query = load(account_query, params)
-        return page_of(account_read, accounts.get_all(session=self.db, params=query))
-
-    @rpc
-    def update_account(self, account_id: str, changes: dict, expected_version=None) -> dict:
-        account = accounts.update(
-            session=self.db,
-            account_id=account_id,
-            changes=load(account_update, changes),
-            expected_version=expected_version,
-            actor=self.caller,
-        )
-        self.db.commit()
-        return account_read.dump(account)
-
-    @rpc
-    def delete_account(self, account_id: str, expected_version=None) -> None:
-        accounts.delete(
-            session=self.db,
-            account_id=account_id,
-            expected_version=expected_version,
-            actor=self.caller,
-        )
-        self.db.commit()
-
-    @rpc
-    def create_contact(self, data: dict, options: dict | None = None) -> dict:
-        options = load(create_options, options or {})
-        contact = contacts.create(
-            session=self.db,
-            data=load(contact_create, data),
-            actor=self.caller,
-            allow_duplicate=options["allow_duplicate"],
-            record_id=options.get("id"),
-        )
-        self.db.commit()
-        return contact_read.dump(contact)
-
-    @rpc
-    def get_contact(self, contact_id: str) -> dict:
-        return contact_read.dump(contacts.get(session=self.db, contact_id=contact_id))
-
-    @rpc
-    def list_contacts(self, params: dict) -> dict:
-        query = load(contact_query, params)
-        return page_of(contact_read, contacts.get_all(session=self.db, params=query))
-
-    @rpc
-    def update_contact(self, contact_id: str, changes: dict, expected_version=None) -> dict:
-        contact = contacts.update(
-            session=self.db,
-            contact_id=contact_id,
-            changes=load(contact_update, changes),
-            expected_version=expected_version,
-            actor=self.caller,
-        )
-        self.db.commit()
-        return contact_read.dump(contact)
-
-    @rpc
-    def delete_contact(self, contact_id: str, expected_version=None) -> None:
-        contacts.delete(
-            session=self.db,
-            contact_id=contact_id,
-            expected_version=expected_version,
-            actor=self.caller,
-        )
-        self.db.commit()
 
     @rpc
     def tag_accounts(self, data: dict) -> dict:
@@ -174,40 +86,6 @@ class CustomersService(CrmService):
         result = contacts.retag(session=self.db, data=load(tag_operation, data), actor=self.caller)
         self.db.commit()
         return result
-
-    @rpc
-    def create_custom_field(self, data: dict) -> dict:
-        field = custom_fields.create(
-            session=self.db, data=load(custom_field_create, data), actor=self.caller
-        )
-        self.db.commit()
-        return custom_field_read.dump(field)
-
-    @rpc
-    def get_custom_field(self, field_id: str) -> dict:
-        return custom_field_read.dump(custom_fields.get(session=self.db, field_id=field_id))
-
-    @rpc
-    def list_custom_fields(self, params: dict) -> dict:
-        query = load(custom_field_query, params)
-        found = custom_fields.get_all(session=self.db, entity=query.get("entity"))
-        return {"items": custom_field_read.dump(found, many=True), "next_cursor": None}
-
-    @rpc
-    def update_custom_field(self, field_id: str, changes: dict, expected_version=None) -> dict:
-        field = custom_fields.update(
-            session=self.db,
-            field_id=field_id,
-            changes=load(custom_field_update, changes),
-            actor=self.caller,
-        )
-        self.db.commit()
-        return custom_field_read.dump(field)
-
-    @rpc
-    def delete_custom_field(self, field_id: str, expected_version=None) -> None:
-        custom_fields.delete(session=self.db, field_id=field_id, actor=self.caller)
-        self.db.commit()
 
     @rpc
     def merge_contacts(self, contact_id: str, data: dict, expected_version=None) -> dict:
@@ -258,47 +136,6 @@ class CustomersService(CrmService):
         announced = birthdays.announce(self.db, BIRTHDAY_NOTICE_DAYS)
         self.db.commit()
         return announced
-
-    @rpc
-    def create_interaction(self, data: dict) -> dict:
-        interaction = interactions.create(
-            session=self.db, data=load(interaction_create, data), actor=self.caller
-        )
-        self.db.commit()
-        return interaction_read.dump(interaction)
-
-    @rpc
-    def get_interaction(self, interaction_id: str) -> dict:
-        return interaction_read.dump(
-            interactions.get(session=self.db, interaction_id=interaction_id)
-        )
-
-    @rpc
-    def list_interactions(self, params: dict) -> dict:
-        query = load(interaction_query, params)
-        return page_of(interaction_read, interactions.get_all(session=self.db, params=query))
-
-    @rpc
-    def update_interaction(self, interaction_id: str, changes: dict, expected_version=None) -> dict:
-        interaction = interactions.update(
-            session=self.db,
-            interaction_id=interaction_id,
-            changes=load(interaction_update, changes),
-            expected_version=expected_version,
-            actor=self.caller,
-        )
-        self.db.commit()
-        return interaction_read.dump(interaction)
-
-    @rpc
-    def delete_interaction(self, interaction_id: str, expected_version=None) -> None:
-        interactions.delete(
-            session=self.db,
-            interaction_id=interaction_id,
-            expected_version=expected_version,
-            actor=self.caller,
-        )
-        self.db.commit()
 
     @rpc
     def list_timeline(self, entity: str, record_id: str, params: dict) -> dict:

@@ -7,15 +7,15 @@ import uuid
 from sqlalchemy import ColumnElement, Select, select, union
 from sqlalchemy.orm import Session
 
+from contracts.customers import KIND_BY_WORD
 from infra import listing
 from infra.errors import NotFound
 from services.customers import accounts, contacts, records
 from services.customers.models import Account, Change, Contact, Record, Redirect, TimelineEntry
-from services.customers.schemas import KIND_BY_WORD
 
 FINDERS = {
-    "contact": lambda session, record_id: contacts.get(session=session, contact_id=record_id),
-    "account": lambda session, record_id: accounts.get(session=session, account_id=record_id),
+    "contact": lambda session, record_id: contacts.get(session=session, record_id=record_id),
+    "account": lambda session, record_id: accounts.get(session=session, record_id=record_id),
 }
 # Another service's event is about the contacts and accounts its data names with these keys.
 SUBJECT_KEYS = ("contact_id", "primary_contact_id", "account_id")

@@ -8,16 +8,16 @@ one of the lead's engagements, which its score counts.
 
 from datetime import UTC, datetime
 
-from sqlalchemy import false, func, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from contracts.sales import ACTIVITY_LINKS, activity_read
 from infra import records
 from infra.context import Actor
 from infra.db import utcnow
 from infra.errors import ValidationFailed
 from services.sales import events, leads, links
 from services.sales.models import Activity
-from services.sales.schemas import ACTIVITY_LINKS, activity_read
 
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)  # where activities without a due time sort
 SORTABLE = {
@@ -29,8 +29,8 @@ FILTERS = ("type", "assignee_id", *ACTIVITY_LINKS)
 REMINDER_BATCH = 500
 
 
-def get(*, session: Session, activity_id) -> Activity:
-    return records.get(session, Activity, activity_id)
+def get(*, session: Session, record_id) -> Activity:
+    return records.get(session, Activity, record_id)
 
 
 def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[Activity], str | None]:
@@ -38,14 +38,20 @@ def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[Activ
     for field in FILTERS:
         if field in params:
             query = query.where(getattr(Activity, field) == params[field])
-    if params.get("mine"):
-        me = actor.user_uuid
-        query = query.where(Activity.assignee_id == me if me else false())
+    if "mine" in params:
+        mine = Activity.assignee_id == actor.user_uuid if actor.user_uuid else false()
+        others = Activity.assignee_id.is_distinct_from(actor.user_uuid)
+        query = query.where(mine if params["mine"] else others)
     if "open" in params:
         is_open = Activity.completed_at.is_(None)
         query = query.where(is_open if params["open"] else ~is_open)
-    if params.get("overdue"):
-        query = query.where(Activity.completed_at.is_(None), Activity.due_at < utcnow())
+    if "overdue" in params:
+        now = utcnow()
+        overdue = and_(Activity.completed_at.is_(None), Activity.due_at < now)
+        on_time = or_(
+            Activity.completed_at.is_not(None), Activity.due_at.is_(None), Activity.due_at >= now
+        )
+        query = query.where(overdue if params["overdue"] else on_time)
     if "due_after" in params:
         query = query.where(Activity.due_at >= params["due_after"])
     if "due_before" in params:
@@ -68,14 +74,12 @@ def create(*, session: Session, data: dict, actor: Actor, customers) -> Activity
 def update(
     *,
     session: Session,
-    activity_id,
+    record_id,
     changes: dict,
-    expected_version: int | None,
     actor: Actor,
     customers,
 ) -> Activity:
-    activity = get(session=session, activity_id=activity_id)
-    records.check_version(activity, expected_version)
+    activity = get(session=session, record_id=record_id)
     changes = dict(changes)
     check_links(session, customers, changes)
     if not any(changes.get(link, getattr(activity, link)) for link in ACTIVITY_LINKS):
@@ -95,7 +99,7 @@ def complete(
     *, session: Session, activity_id, data: dict, expected_version: int | None, actor: Actor
 ) -> Activity:
     """Mark it done (now, unless `completed_at` says when); done already, it stays as it was."""
-    activity = get(session=session, activity_id=activity_id)
+    activity = get(session=session, record_id=activity_id)
     records.check_version(activity, expected_version)
     if activity.completed_at is None:
         changes = {"completed_at": data.get("completed_at") or utcnow()}
@@ -118,9 +122,8 @@ def count_meeting(session: Session, activity: Activity, actor: Actor) -> None:
         )
 
 
-def delete(*, session: Session, activity_id, expected_version: int | None, actor: Actor) -> None:
-    activity = get(session=session, activity_id=activity_id)
-    records.check_version(activity, expected_version)
+def delete(*, session: Session, record_id, actor: Actor) -> None:
+    activity = get(session=session, record_id=record_id)
     linked = {link: str(value) for link in ACTIVITY_LINKS if (value := getattr(activity, link))}
     events.deleted(session, activity, actor, subject=activity.subject, **linked)
 

@@ -11,7 +11,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from infra import records
-from infra.errors import Conflict
 from services.sales.models import AssignmentRule, Lead, Team
 
 
@@ -24,101 +23,12 @@ class Routing:
     team_id: uuid.UUID | None = None
 
 
-def get_team(*, session: Session, team_id) -> Team:
-    return records.get(session, Team, team_id)
-
-
-def get_teams(*, session: Session) -> list[Team]:
-    return list(session.scalars(select(Team).order_by(Team.name)))
-
-
-def create_team(*, session: Session, data: dict) -> Team:
-    check_name_free(session, data["name"], None)
-    team = Team(name=data["name"], member_ids=as_strings(data.get("member_ids", [])), next_turn=0)
-    session.add(team)
-    session.flush()
-    return team
-
-
-def update_team(*, session: Session, team_id, changes: dict) -> Team:
-    team = get_team(session=session, team_id=team_id)
-    if "name" in changes:
-        check_name_free(session, changes["name"], team.id)
-        team.name = changes["name"]
-    if "member_ids" in changes:
-        team.member_ids = as_strings(changes["member_ids"])
-    session.flush()
-    return team
-
-
-def delete_team(*, session: Session, team_id) -> None:
-    team = get_team(session=session, team_id=team_id)
-    targeting = select(AssignmentRule.name).where(AssignmentRule.team_id == team.id)
-    names = ", ".join(sorted(session.scalars(targeting)))
-    if names:
-        raise Conflict(
-            f"Assignment rules give leads to this team ({names}): retarget or delete them first.",
-            {"team_id": [f"Used by the assignment rules {names}."]},
-        )
-    session.delete(team)
-    session.flush()
-
-
-def check_name_free(session: Session, name: str, team_id: uuid.UUID | None) -> None:
-    taken = session.scalar(select(Team.id).where(Team.name == name))
-    if taken is not None and taken != team_id:
-        raise Conflict(f"There is a team named {name!r} already.", {"name": ["Already taken."]})
-
-
-def as_strings(ids: list) -> list[str]:
-    return [str(user_id) for user_id in ids]
-
-
-def get_rule(*, session: Session, rule_id) -> AssignmentRule:
-    return records.get(session, AssignmentRule, rule_id)
-
-
-def get_rules(*, session: Session, params: dict) -> list[AssignmentRule]:
+def rules_in_order(session: Session, active: bool | None = None) -> list[AssignmentRule]:
+    """The rules in the order they apply (`active`: only those, or only the others)."""
     query = select(AssignmentRule).order_by(AssignmentRule.position, AssignmentRule.name)
-    if "active" in params:
-        query = query.where(AssignmentRule.active == params["active"])
+    if active is not None:
+        query = query.where(AssignmentRule.active == active)
     return list(session.scalars(query))
-
-
-def create_rule(*, session: Session, data: dict) -> AssignmentRule:
-    check_team(session, data.get("team_id"))
-    rule = AssignmentRule(**data)
-    session.add(rule)
-    session.flush()
-    return rule
-
-
-def update_rule(*, session: Session, rule_id, changes: dict) -> AssignmentRule:
-    rule = get_rule(session=session, rule_id=rule_id)
-    target = {"team_id": rule.team_id, "user_id": rule.user_id}
-    target.update((field, changes[field]) for field in target if field in changes)
-    records.require(
-        bool(target["team_id"]) != bool(target["user_id"]),
-        "team_id",
-        "Give `team_id` or `user_id`, one of them.",
-    )
-    check_team(session, target["team_id"])
-    for field, value in changes.items():
-        setattr(rule, field, value)
-    session.flush()
-    return rule
-
-
-def delete_rule(*, session: Session, rule_id) -> None:
-    session.delete(get_rule(session=session, rule_id=rule_id))
-    session.flush()
-
-
-def check_team(session: Session, team_id) -> None:
-    if team_id is not None:
-        records.require(
-            session.get(Team, team_id) is not None, "team_id", f"No team with id {team_id}."
-        )
 
 
 def route(session: Session, leads: list[Lead], rules: list[AssignmentRule]) -> list[Routing | None]:

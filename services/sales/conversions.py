@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from contracts.sales import lead_read
 from infra import records
 from infra.context import Actor
 from infra.db import utcnow
 from infra.errors import Conflict, NotFound, ValidationFailed
 from services.sales import leads, opportunities
 from services.sales.models import Lead
-from services.sales.schemas import lead_read
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def convertible(session: Session, lead_id, lock: bool = False) -> Lead:
     lead = (
         session.get(Lead, records.parse_id(lead_id), with_for_update=True, populate_existing=True)
         if lock
-        else leads.get(session=session, lead_id=lead_id)
+        else leads.get(session=session, record_id=lead_id)
     )
     if lead is None:
         raise NotFound(f"No lead with id {lead_id}.")

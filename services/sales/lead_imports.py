@@ -6,11 +6,11 @@ users cannot be checked here (the gateway has the users)."""
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
+from contracts.sales import lead_create
 from infra import csv_files
 from infra.context import Actor
 from infra.errors import ValidationFailed
 from services.sales import leads
-from services.sales.schemas import lead_create
 
 MAX_ROWS = 5_000
 COLUMNS = tuple(name for name in lead_create.fields if name != "owner_id")

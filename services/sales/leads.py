@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from contracts.sales import ENGAGEMENT_TYPES, lead_read
 from infra import outbox, records
 from infra.context import Actor
 from infra.db import utcnow
@@ -17,7 +18,6 @@ from services.sales import assignment, scoring
 from services.sales.assignment import Routing
 from services.sales.events import SOURCE, publish
 from services.sales.models import Engagement, Lead, ScoringRule
-from services.sales.schemas import ENGAGEMENT_TYPES, lead_read
 
 SYSTEM = Actor()
 MARKETING_ENGAGEMENTS = ("email_opened", "email_clicked", "form_submitted")
@@ -42,8 +42,8 @@ def normalized_email(address: str | None) -> str | None:
     return address.strip().lower() if address else None
 
 
-def get(*, session: Session, lead_id) -> Lead:
-    return records.get(session, Lead, lead_id)
+def get(*, session: Session, record_id) -> Lead:
+    return records.get(session, Lead, record_id)
 
 
 def selected(params: dict) -> Select:
@@ -57,7 +57,7 @@ def selected(params: dict) -> Select:
     return query
 
 
-def get_all(*, session: Session, params: dict) -> tuple[list[Lead], str | None]:
+def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[Lead], str | None]:
     return records.list_page(session, selected(params), Lead, params, SORTABLE)
 
 
@@ -77,7 +77,7 @@ def add_all(session: Session, new: list[Lead], actor: Actor) -> list[Lead]:
     """Assign (unless an owner is given), score and write new leads with one flush, then
     publish `lead_created` and, for each with an owner, `lead_assigned`."""
     unowned = [lead for lead in new if lead.owner_id is None]
-    routing_rules = assignment.get_rules(session=session, params={"active": True})
+    routing_rules = assignment.rules_in_order(session, active=True)
     routings = dict(zip(unowned, assignment.route(session, unowned, routing_rules), strict=True))
     scoring_rules, now = scoring.active_rules(session), utcnow()
     for lead in new:
@@ -95,11 +95,8 @@ def add_all(session: Session, new: list[Lead], actor: Actor) -> list[Lead]:
     return new
 
 
-def update(
-    *, session: Session, lead_id, changes: dict, expected_version: int | None, actor: Actor
-) -> Lead:
-    lead = get(session=session, lead_id=lead_id)
-    records.check_version(lead, expected_version)
+def update(*, session: Session, record_id, changes: dict, actor: Actor) -> Lead:
+    lead = get(session=session, record_id=record_id)
     refuse_converted(lead)
     names = [changes.get(field, getattr(lead, field)) for field in ("first_name", "last_name")]
     records.require(any(names), "last_name", "A lead needs a first name or a last name.")
@@ -125,9 +122,8 @@ def change(
     return lead
 
 
-def delete(*, session: Session, lead_id, expected_version: int | None, actor: Actor) -> None:
-    lead = get(session=session, lead_id=lead_id)
-    records.check_version(lead, expected_version)
+def delete(*, session: Session, record_id, actor: Actor) -> None:
+    lead = get(session=session, record_id=record_id)
     session.delete(lead)
     records.flush(session, lead)
     publish(session, "lead_deleted", {"id": str(lead.id)}, actor)
@@ -141,7 +137,7 @@ def refuse_converted(lead: Lead) -> None:
 
 def assign(*, session: Session, lead_id, data: dict, actor: Actor) -> Lead:
     """Give the lead to `owner_id`, or to the next member of team `team_id`."""
-    lead = get(session=session, lead_id=lead_id)
+    lead = get(session=session, record_id=lead_id)
     refuse_converted(lead)
     if "team_id" in data:
         routing = assignment.to_team(session, data["team_id"])
@@ -252,7 +248,7 @@ def record_engagement(
         "event_type",
         f"Must be one of: {', '.join(ENGAGEMENT_TYPES)}.",
     )
-    lead = get(session=session, lead_id=lead_id)
+    lead = get(session=session, record_id=lead_id)
     seen = session.scalar(
         select(Engagement.id).where(Engagement.lead_id == lead.id, Engagement.event_id == event_id)
     )
@@ -279,7 +275,7 @@ def on_engagement(session: Session, envelope: dict) -> None:
 def engaged_leads(session: Session, data: dict) -> list[Lead]:
     if data.get("lead_id"):
         try:
-            return [get(session=session, lead_id=data["lead_id"])]
+            return [get(session=session, record_id=data["lead_id"])]
         except NotFound:
             pass
     address = data.get("email")

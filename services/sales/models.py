@@ -31,24 +31,21 @@ class Base(DeclarativeBase):
     pass
 
 
-class Team(Base):
+class Team(Record, Base):
     """Sales users who share leads: round-robin assignment turns within a team."""
 
     __tablename__ = "teams"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     member_ids: Mapped[list] = mapped_column(JSON, default=list)  # user ids, in turn order
     next_turn: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class AssignmentRule(Base):
+class AssignmentRule(Record, Base):
     """Who gets a new lead: the first active rule (by position) whose conditions match."""
 
     __tablename__ = "assignment_rules"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(100))
     position: Mapped[int] = mapped_column(Integer, default=0)
     # {"country": ["DE", "AT"], "region": [...], "source": [...]}; empty matches every lead
@@ -83,13 +80,12 @@ class Lead(Record, Base):
     opportunity_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 
-class ScoringRule(Base):
+class ScoringRule(Record, Base):
     """Points for an attribute of a lead (`field` `equals`/`contains` `value`) or for an
     engagement (`event_type`, such as email_clicked), the latter fading with `half_life_days`."""
 
     __tablename__ = "scoring_rules"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(100))
     field: Mapped[str | None] = mapped_column(String(30))
     operator: Mapped[str | None] = mapped_column(String(10))
@@ -333,6 +329,16 @@ class QuoteLine(Base):
     line_total: Mapped[Decimal] = mapped_column(Money)
 
 
+# Where an order may move from each status.
+ORDER_TRANSITIONS = {
+    "pending": ("confirmed", "cancelled"),
+    "confirmed": ("shipped", "cancelled"),
+    "shipped": ("delivered",),
+    "delivered": (),
+    "cancelled": (),
+}
+
+
 class Order(Record, Base):
     __tablename__ = "orders"
 
@@ -367,6 +373,10 @@ class Order(Record, Base):
     @property
     def amount_due(self) -> Decimal:
         return self.total - self.paid_amount
+
+    @property
+    def next_statuses(self) -> list[str]:
+        return list(ORDER_TRANSITIONS[self.status])
 
 
 class OrderLine(Base):

@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from contracts.sales import opportunity_read
 from infra import records
 from infra.context import Actor
 from infra.db import utcnow
@@ -20,7 +21,6 @@ from infra.errors import ValidationFailed
 from services.sales import links, periods, pipelines
 from services.sales.events import publish
 from services.sales.models import Opportunity, Pipeline, Stage, StageChange
-from services.sales.schemas import opportunity_read
 
 SORTABLE = {
     "created_at": Opportunity.created_at,
@@ -58,8 +58,8 @@ CUSTOMER_RECORDS = (
 )
 
 
-def get(*, session: Session, opportunity_id) -> Opportunity:
-    return records.get(session, Opportunity, opportunity_id)
+def get(*, session: Session, record_id) -> Opportunity:
+    return records.get(session, Opportunity, record_id)
 
 
 def selected(params: dict) -> Select:
@@ -73,7 +73,9 @@ def selected(params: dict) -> Select:
     return query
 
 
-def get_all(*, session: Session, params: dict) -> tuple[list[Opportunity], str | None]:
+def get_all(
+    *, session: Session, params: dict, actor: Actor
+) -> tuple[list[Opportunity], str | None]:
     return records.list_page(session, selected(params), Opportunity, params, SORTABLE)
 
 
@@ -109,16 +111,14 @@ def create(*, session: Session, data: dict, actor: Actor, customers) -> Opportun
 def update(
     *,
     session: Session,
-    opportunity_id,
+    record_id,
     changes: dict,
-    expected_version: int | None,
     actor: Actor,
     customers,
 ) -> Opportunity:
     """Change fields; a new `stage_id` (and `pipeline_id` with it) is a stage change, kept
     and published. `customers` as for `create`: an account or contact named anew must exist."""
-    opportunity = get(session=session, opportunity_id=opportunity_id)
-    records.check_version(opportunity, expected_version)
+    opportunity = get(session=session, record_id=record_id)
     changes = dict(changes)
     stage = moved_to(
         session, opportunity, changes.pop("pipeline_id", None), changes.pop("stage_id", None)
@@ -160,9 +160,8 @@ def update(
     return opportunity
 
 
-def delete(*, session: Session, opportunity_id, expected_version: int | None, actor: Actor) -> None:
-    opportunity = get(session=session, opportunity_id=opportunity_id)
-    records.check_version(opportunity, expected_version)
+def delete(*, session: Session, record_id, actor: Actor) -> None:
+    opportunity = get(session=session, record_id=record_id)
     data = {
         "id": str(opportunity.id),
         "account_id": str(opportunity.account_id),
@@ -175,7 +174,7 @@ def delete(*, session: Session, opportunity_id, expected_version: int | None, ac
 
 def stage_history(*, session: Session, opportunity_id) -> list[dict]:
     """Every stage change of the opportunity, oldest first, with the stages' names."""
-    opportunity = get(session=session, opportunity_id=opportunity_id)
+    opportunity = get(session=session, record_id=opportunity_id)
     source, target = aliased(Stage), aliased(Stage)
     rows = session.execute(
         select(StageChange, source.name, target.name)

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from contracts.sales import order_read
 from infra import records
 from infra.context import Actor
 from infra.db import utcnow
 from infra.errors import Conflict, NotFound
 from services.sales import events, links, numbering, price_books, pricing
-from services.sales.models import Order, OrderLine, Payment, Quote
-from services.sales.schemas import ORDER_TRANSITIONS, order_read
+from services.sales.models import ORDER_TRANSITIONS, Order, OrderLine, Payment, Quote
 
 SORTABLE = {
     "created_at": Order.created_at,
@@ -41,11 +41,11 @@ FILTERS = (
 CLOCK_SKEW = timedelta(minutes=5)  # a payment's time may be this far ahead of ours
 
 
-def get(*, session: Session, order_id) -> Order:
-    return records.get(session, Order, order_id)
+def get(*, session: Session, record_id) -> Order:
+    return records.get(session, Order, record_id)
 
 
-def get_all(*, session: Session, params: dict) -> tuple[list[Order], str | None]:
+def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[Order], str | None]:
     """Newest first by default: a customer's orders are their transaction history."""
     query = select(Order)
     for field in FILTERS:
@@ -56,7 +56,7 @@ def get_all(*, session: Session, params: dict) -> tuple[list[Order], str | None]
     return records.list_page(session, query, Order, params, SORTABLE)
 
 
-def place(*, session: Session, data: dict, actor: Actor, customers) -> tuple[Order, bool]:
+def create(*, session: Session, data: dict, actor: Actor, customers) -> tuple[Order, bool]:
     """Place an order; `(order, False)` when its external_id placed one already."""
     data = dict(data)
     digest = request_digest(data)
@@ -136,15 +136,13 @@ def request_digest(data: dict) -> str:
 def update(
     *,
     session: Session,
-    order_id,
+    record_id,
     changes: dict,
-    expected_version: int | None,
     actor: Actor,
     customers,
 ) -> Order:
     """Change the contact or owner; a new `status` moves the order as `transition` does."""
-    order = get(session=session, order_id=order_id)
-    records.check_version(order, expected_version)
+    order = get(session=session, record_id=record_id)
     changes = dict(changes)
     status = changes.pop("status", order.status)
     check_transition(order, status)
@@ -159,7 +157,7 @@ def update(
 def transition(
     *, session: Session, order_id, status: str, expected_version: int | None, actor: Actor
 ) -> Order:
-    order = get(session=session, order_id=order_id)
+    order = get(session=session, record_id=order_id)
     records.check_version(order, expected_version)
     check_transition(order, status)
     move(session, order, status, actor)
@@ -180,10 +178,9 @@ def move(session: Session, order: Order, status: str, actor: Actor) -> None:
     events.updated(session, order, {"status": status}, order_read, actor, type=f"order_{status}")
 
 
-def delete(*, session: Session, order_id, expected_version: int | None, actor: Actor) -> None:
+def delete(*, session: Session, record_id, actor: Actor) -> None:
     """Delete an order entered by mistake: only while pending and unpaid. Later, cancel it."""
-    order = get(session=session, order_id=order_id)
-    records.check_version(order, expected_version)
+    order = get(session=session, record_id=record_id)
     if order.status != "pending" or order.payments:
         raise Conflict(f"{order.number} is {order.status} or paid: cancel it instead.")
     events.deleted(

@@ -11,13 +11,13 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from contracts.sales import pipeline_read
 from infra import records
 from infra.context import Actor
 from infra.db import insert_or_ignore, utcnow
 from infra.errors import Conflict
 from services.sales.events import publish
 from services.sales.models import Opportunity, Pipeline, Stage
-from services.sales.schemas import pipeline_read
 
 SORTABLE = {"created_at": Pipeline.created_at, "name": func.lower(Pipeline.name)}
 
@@ -72,16 +72,16 @@ def seed_standard(session: Session) -> None:
     publish(
         session,
         "pipeline_created",
-        pipeline_read.dump(get(session=session, pipeline_id=STANDARD_ID)),
+        pipeline_read.dump(get(session=session, record_id=STANDARD_ID)),
         Actor(),
     )
 
 
-def get(*, session: Session, pipeline_id) -> Pipeline:
-    return records.get(session, Pipeline, pipeline_id)
+def get(*, session: Session, record_id) -> Pipeline:
+    return records.get(session, Pipeline, record_id)
 
 
-def get_all(*, session: Session, params: dict) -> tuple[list[Pipeline], str | None]:
+def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[Pipeline], str | None]:
     default(session)
     query = select(Pipeline)
     if "q" in params:
@@ -103,11 +103,8 @@ def create(*, session: Session, data: dict, actor: Actor) -> Pipeline:
     return pipeline
 
 
-def update(
-    *, session: Session, pipeline_id, changes: dict, expected_version: int | None, actor: Actor
-) -> Pipeline:
-    pipeline = get(session=session, pipeline_id=pipeline_id)
-    records.check_version(pipeline, expected_version)
+def update(*, session: Session, record_id, changes: dict, actor: Actor) -> Pipeline:
+    pipeline = get(session=session, record_id=record_id)
     changes = dict(changes)
     records.require(
         changes.get("is_default") is not False or not pipeline.is_default,
@@ -130,9 +127,8 @@ def update(
     return pipeline
 
 
-def delete(*, session: Session, pipeline_id, expected_version: int | None, actor: Actor) -> None:
-    pipeline = get(session=session, pipeline_id=pipeline_id)
-    records.check_version(pipeline, expected_version)
+def delete(*, session: Session, record_id, actor: Actor) -> None:
+    pipeline = get(session=session, record_id=record_id)
     if pipeline.is_default:
         raise Conflict("The default pipeline cannot be deleted: make another one the default.")
     if session.scalar(select(exists().where(Opportunity.pipeline_id == pipeline.id))):

@@ -8,13 +8,13 @@ import uuid
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from contracts.sales import price_book_read
 from infra import records
 from infra.context import Actor
 from infra.db import insert_or_ignore, utcnow
 from infra.errors import Conflict
 from services.sales import events
 from services.sales.models import PriceBook, Quote
-from services.sales.schemas import price_book_read
 
 DEFAULT_ID = uuid.UUID("5a1e5b00-0000-4000-8000-000000000000")
 DEFAULT_NAME = "Standard"
@@ -51,8 +51,8 @@ def seed_default(session: Session) -> None:
         events.publish(session, "price_book_created", price_book_read.dump(book), events.SYSTEM)
 
 
-def get(*, session: Session, price_book_id) -> PriceBook:
-    return records.get(session, PriceBook, price_book_id)
+def get(*, session: Session, record_id) -> PriceBook:
+    return records.get(session, PriceBook, record_id)
 
 
 def for_pricing(session: Session, price_book_id) -> PriceBook:
@@ -66,7 +66,7 @@ def for_pricing(session: Session, price_book_id) -> PriceBook:
     return book
 
 
-def get_all(*, session: Session, params: dict) -> tuple[list[PriceBook], str | None]:
+def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[PriceBook], str | None]:
     default(session)
     query = select(PriceBook)
     if "active" in params:
@@ -89,11 +89,8 @@ def create(*, session: Session, data: dict, actor: Actor) -> PriceBook:
         return events.created(session, book, price_book_read, actor)
 
 
-def update(
-    *, session: Session, price_book_id, changes: dict, expected_version: int | None, actor: Actor
-) -> PriceBook:
-    book = get(session=session, price_book_id=price_book_id)
-    records.check_version(book, expected_version)
+def update(*, session: Session, record_id, changes: dict, actor: Actor) -> PriceBook:
+    book = get(session=session, record_id=record_id)
     if changes.get("name", book.name).lower() != book.name.lower():
         check_name(session, changes["name"])
     is_default = changes.get("is_default", book.is_default)
@@ -114,9 +111,8 @@ def prepare_default(book: PriceBook, is_default: bool, active: bool) -> bool:
     return is_default and not book.is_default
 
 
-def delete(*, session: Session, price_book_id, expected_version: int | None, actor: Actor) -> None:
-    book = get(session=session, price_book_id=price_book_id)
-    records.check_version(book, expected_version)
+def delete(*, session: Session, record_id, actor: Actor) -> None:
+    book = get(session=session, record_id=record_id)
     if book.is_default:
         raise Conflict("The default price book stays: make another the default first.")
     if session.scalar(select(exists().where(Quote.price_book_id == book.id))):

@@ -6,12 +6,12 @@ from decimal import Decimal
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from contracts.sales import product_read
 from infra import records
 from infra.context import Actor
 from infra.errors import Conflict, ValidationFailed
 from services.sales import events, price_books
 from services.sales.models import OrderLine, Price, PriceBook, Product, QuoteLine
-from services.sales.schemas import product_read
 
 SORTABLE = {
     "created_at": Product.created_at,
@@ -21,11 +21,11 @@ SORTABLE = {
 }
 
 
-def get(*, session: Session, product_id) -> Product:
-    return records.get(session, Product, product_id)
+def get(*, session: Session, record_id) -> Product:
+    return records.get(session, Product, record_id)
 
 
-def get_all(*, session: Session, params: dict) -> tuple[list[Product], str | None]:
+def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[Product], str | None]:
     query = select(Product)
     if "active" in params:
         query = query.where(Product.active == params["active"])
@@ -55,11 +55,8 @@ def create(*, session: Session, data: dict, actor: Actor) -> Product:
         return events.created(session, product, product_read, actor)
 
 
-def update(
-    *, session: Session, product_id, changes: dict, expected_version: int | None, actor: Actor
-) -> Product:
-    product = get(session=session, product_id=product_id)
-    records.check_version(product, expected_version)
+def update(*, session: Session, record_id, changes: dict, actor: Actor) -> Product:
+    product = get(session=session, record_id=record_id)
     changes = dict(changes)
     if "prices" in changes:
         changes["prices"] = checked_prices(session, changes["prices"])
@@ -71,9 +68,8 @@ def update(
     return product
 
 
-def delete(*, session: Session, product_id, expected_version: int | None, actor: Actor) -> None:
-    product = get(session=session, product_id=product_id)
-    records.check_version(product, expected_version)
+def delete(*, session: Session, record_id, actor: Actor) -> None:
+    product = get(session=session, record_id=record_id)
     for line_model in (QuoteLine, OrderLine):
         if session.scalar(select(exists().where(line_model.product_id == product.id))):
             raise Conflict(f"{product.sku} is on quotes or orders: deactivate it instead.")

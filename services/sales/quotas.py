@@ -5,18 +5,18 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from contracts.sales import quota_read
 from infra import records
 from infra.context import Actor
 from infra.errors import Conflict
 from services.sales.events import publish
 from services.sales.models import Quota
-from services.sales.schemas import quota_read
 
 SORTABLE = {"created_at": Quota.created_at, "period": Quota.period, "amount": Quota.amount}
 
 
-def get(*, session: Session, quota_id) -> Quota:
-    return records.get(session, Quota, quota_id)
+def get(*, session: Session, record_id) -> Quota:
+    return records.get(session, Quota, record_id)
 
 
 def selected(params: dict) -> Select:
@@ -27,7 +27,7 @@ def selected(params: dict) -> Select:
     return query
 
 
-def get_all(*, session: Session, params: dict) -> tuple[list[Quota], str | None]:
+def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[Quota], str | None]:
     return records.list_page(session, selected(params), Quota, params, SORTABLE)
 
 
@@ -40,11 +40,8 @@ def create(*, session: Session, data: dict, actor: Actor) -> Quota:
     return quota
 
 
-def update(
-    *, session: Session, quota_id, changes: dict, expected_version: int | None, actor: Actor
-) -> Quota:
-    quota = get(session=session, quota_id=quota_id)
-    records.check_version(quota, expected_version)
+def update(*, session: Session, record_id, changes: dict, actor: Actor) -> Quota:
+    quota = get(session=session, record_id=record_id)
     if changes.get("period", quota.period) != quota.period:
         check_free(session, quota.user_id, changes["period"])
     diff = records.apply_changes(quota, changes, {})
@@ -54,9 +51,8 @@ def update(
     return quota
 
 
-def delete(*, session: Session, quota_id, expected_version: int | None, actor: Actor) -> None:
-    quota = get(session=session, quota_id=quota_id)
-    records.check_version(quota, expected_version)
+def delete(*, session: Session, record_id, actor: Actor) -> None:
+    quota = get(session=session, record_id=record_id)
     data = {"id": str(quota.id), "user_id": str(quota.user_id), "period": quota.period}
     session.delete(quota)
     records.flush(session, quota)

@@ -21,7 +21,7 @@ TEMPLATES = Environment(
 
 
 def render(*, session: Session, quote_id, customers) -> str:
-    quote = quotes.get(session=session, quote_id=quote_id)
+    quote = quotes.get(session=session, record_id=quote_id)
     product_ids = {line.product_id for line in quote.lines if line.product_id}
     rows = session.execute(select(Product.id, Product.sku).where(Product.id.in_(product_ids)))
     skus = {product_id: sku for product_id, sku in rows}

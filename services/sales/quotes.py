@@ -12,13 +12,13 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from contracts.sales import quote_read
 from infra import config, records
 from infra.context import Actor
 from infra.db import utcnow
 from infra.errors import Conflict, ValidationFailed
 from services.sales import events, links, numbering, orders, price_books, pricing
 from services.sales.models import Order, Quote, QuoteLine
-from services.sales.schemas import quote_read
 
 VALIDITY_DAYS = int(config.env("CRM_QUOTE_VALIDITY_DAYS", "30"))
 EXPIRY_BATCH = 500
@@ -45,11 +45,11 @@ def today() -> date:
     return utcnow().date()
 
 
-def get(*, session: Session, quote_id) -> Quote:
-    return records.get(session, Quote, quote_id)
+def get(*, session: Session, record_id) -> Quote:
+    return records.get(session, Quote, record_id)
 
 
-def get_all(*, session: Session, params: dict) -> tuple[list[Quote], str | None]:
+def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[Quote], str | None]:
     query = select(Quote)
     for field in ("account_id", "contact_id", "opportunity_id", "owner_id", "number"):
         if field in params:
@@ -94,15 +94,14 @@ def create(*, session: Session, data: dict, actor: Actor, customers) -> Quote:
 def update(
     *,
     session: Session,
-    quote_id,
+    record_id,
     changes: dict,
-    expected_version: int | None,
     actor: Actor,
     customers,
 ) -> Quote:
     """Edit a draft in place; editing a sent or expired quote makes its next revision, which
     this returns. A decided quote is a 409."""
-    quote = current(session, quote_id, expected_version)
+    quote = current(session, record_id, None)
     status = quote.current_status
     if status in ("accepted", "rejected"):
         raise Conflict(f"{quote.number} is {status}: it can no longer change.")
@@ -115,7 +114,7 @@ def update(
 
 def current(session: Session, quote_id, expected_version: int | None) -> Quote:
     """The quote, if the caller's version of it is current and no later revision replaced it."""
-    quote = get(session=session, quote_id=quote_id)
+    quote = get(session=session, record_id=quote_id)
     records.check_version(quote, expected_version)
     if quote.superseded_by_id is not None:
         raise Conflict(
@@ -220,9 +219,9 @@ def reject(*, session: Session, quote_id, expected_version: int | None, actor: A
     return quote
 
 
-def delete(*, session: Session, quote_id, expected_version: int | None, actor: Actor) -> None:
+def delete(*, session: Session, record_id, actor: Actor) -> None:
     """Delete a draft; the revision before it, if any, is the current one again."""
-    quote = current(session, quote_id, expected_version)
+    quote = current(session, record_id, None)
     if quote.status != "draft":
         raise Conflict(f"{quote.number} is {quote.current_status}: only drafts are deleted.")
     if quote.previous_id is not None:

@@ -10,51 +10,21 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from infra import records
-from infra.errors import ValidationFailed
 from services.sales.models import Engagement, Lead, ScoringRule
-from services.sales.schemas import scoring_rule_errors
 
 SECONDS_PER_DAY = 86_400
 
 
-def get_rule(*, session: Session, rule_id) -> ScoringRule:
-    return records.get(session, ScoringRule, rule_id)
-
-
-def get_rules(*, session: Session, params: dict) -> list[ScoringRule]:
+def rules_by_name(session: Session, active: bool | None = None) -> list[ScoringRule]:
+    """The rules by name (`active`: only those, or only the others)."""
     query = select(ScoringRule).order_by(ScoringRule.name, ScoringRule.id)
-    if "active" in params:
-        query = query.where(ScoringRule.active == params["active"])
+    if active is not None:
+        query = query.where(ScoringRule.active == active)
     return list(session.scalars(query))
 
 
 def active_rules(session: Session) -> list[ScoringRule]:
-    return get_rules(session=session, params={"active": True})
-
-
-def create_rule(*, session: Session, data: dict) -> ScoringRule:
-    rule = ScoringRule(**data)
-    session.add(rule)
-    session.flush()
-    return rule
-
-
-def update_rule(*, session: Session, rule_id, changes: dict) -> ScoringRule:
-    rule = get_rule(session=session, rule_id=rule_id)
-    current = {column.key: getattr(rule, column.key) for column in ScoringRule.__table__.columns}
-    errors = scoring_rule_errors({**current, **changes})
-    if errors:
-        raise ValidationFailed("The rule would not be valid.", errors)
-    for field, value in changes.items():
-        setattr(rule, field, value)
-    session.flush()
-    return rule
-
-
-def delete_rule(*, session: Session, rule_id) -> None:
-    session.delete(get_rule(session=session, rule_id=rule_id))
-    session.flush()
+    return rules_by_name(session, active=True)
 
 
 def decaying_types(rules: list[ScoringRule]) -> set[str]:

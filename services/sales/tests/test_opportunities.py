@@ -9,11 +9,11 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import worker_factory
 from sqlalchemy import func, select
 
+from contracts.sales import opportunity_create
 from infra.errors import ValidationFailed
 from services.customers.service import CustomersService
 from services.sales import opportunities, periods
 from services.sales.models import Opportunity, StageChange
-from services.sales.schemas import opportunity_create
 from services.sales.service import SalesService
 from services.sales.tests.conftest import SALES_REP
 from services.sales.tests.test_pipelines import STAGES, events

@@ -1,5 +1,7 @@
-"""Wire shapes of the sales service. The gateway validates and documents HTTP requests with
-these same schemas; the service validates again, as the owner of the data. Amounts are
+"""The sales service's contract: its wire shapes and declared resources (`infra.resource`).
+
+The gateway validates and documents HTTP requests with these same schemas; the service validates
+again, as the owner of the data. Marshmallow only: no SQLAlchemy, no domain rule. Amounts are
 decimal strings with an ISO currency (`infra.fields.Money`, `Currency`)."""
 
 import re
@@ -9,7 +11,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from infra.fields import Country, Currency, Money, Trimmed
-from infra.listing import PageQuery
+from infra.resource import ADMINS, MANAGERS, PageQuery, Resource
 
 # ---- Pipelines, opportunities, forecast and quotas ----
 
@@ -22,6 +24,12 @@ percent = validate.Range(0, 100)
 
 def optional_text(max_length: int, **kwargs) -> fields.String:
     return fields.String(allow_none=True, validate=validate.Length(max=max_length), **kwargs)
+
+
+class Stamped(Schema):
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    version = fields.Integer()
 
 
 class Period(fields.String):
@@ -311,6 +319,9 @@ class QuotaQuery(PageQuery):
     user_id = fields.UUID()
     period = Period()
 
+    class Meta:
+        exclude = ("q",)  # a quota has no text to search
+
 
 pipeline_create, pipeline_update = PipelineCreate(), PipelineUpdate()
 pipeline_read, pipeline_query = PipelineRead(), PipelineQuery()
@@ -497,7 +508,7 @@ class TeamCreate(TeamUpdate):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
-class TeamRead(Schema):
+class TeamRead(Stamped, Schema):
     id = fields.UUID()
     name = fields.String()
     member_ids = fields.List(fields.UUID())
@@ -540,7 +551,7 @@ class AssignmentRuleCreate(AssignmentRuleUpdate):
             raise ValidationError({"team_id": ["Give `team_id` or `user_id`, one of them."]})
 
 
-class AssignmentRuleRead(Schema):
+class AssignmentRuleRead(Stamped, Schema):
     id = fields.UUID()
     name = fields.String()
     position = fields.Integer()
@@ -597,7 +608,7 @@ def scoring_rule_errors(rule: dict) -> dict:
     return errors
 
 
-class ScoringRuleRead(Schema):
+class ScoringRuleRead(Stamped, Schema):
     id = fields.UUID()
     name = fields.String()
     points = fields.Integer()
@@ -655,13 +666,6 @@ rule_query = RuleQuery()
 
 QUOTE_STATUSES = ("draft", "sent", "accepted", "rejected", "expired")
 ORDER_STATUSES = ("pending", "confirmed", "shipped", "delivered", "cancelled")
-ORDER_TRANSITIONS = {
-    "pending": ("confirmed", "cancelled"),
-    "confirmed": ("shipped", "cancelled"),
-    "shipped": ("delivered",),
-    "delivered": (),
-    "cancelled": (),
-}
 PAYMENT_STATUSES = ("unpaid", "partially_paid", "paid")
 ACTIVITY_TYPES = ("call", "email", "meeting", "task")
 ACTIVITY_LINKS = ("lead_id", "contact_id", "account_id", "opportunity_id")
@@ -710,10 +714,6 @@ class Sku(fields.String):
 
 # Read shapes list a record's own fields, then its totals, then its timestamps: marshmallow
 # orders inherited fields base-first, so they compose as `Read(Stamped, Totals, Fields)`.
-class Stamped(Schema):
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-    version = fields.Integer()
 
 
 class PriceBookUpdate(Schema):
@@ -939,13 +939,8 @@ class OrderFields(Schema):
     contact_id = fields.UUID(allow_none=True)
     currency = fields.String()
     status = fields.String(metadata={"description": ", ".join(ORDER_STATUSES)})
-    next_statuses = fields.Function(
-        lambda order: list(ORDER_TRANSITIONS[order.status]),
-        metadata={
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Where the order may move from here.",
-        },
+    next_statuses = fields.List(
+        fields.String(), metadata={"description": "Where the order may move from here."}
     )
     payment_status = fields.String(metadata={"description": ", ".join(PAYMENT_STATUSES)})
     paid_amount = Money()
@@ -1047,9 +1042,13 @@ class ActivityRead(Stamped, ActivityFields):
 
 class ActivityQuery(PageQuery):
     type = fields.String(validate=validate.OneOf(ACTIVITY_TYPES))
-    mine = fields.Boolean(metadata={"description": "`true`: assigned to the caller."})
+    mine = fields.Boolean(
+        metadata={"description": "`true`: assigned to the caller; `false`: to anyone else."}
+    )
     open = fields.Boolean(metadata={"description": "`true`: not completed; `false`: completed."})
-    overdue = fields.Boolean(metadata={"description": "`true`: open and past due."})
+    overdue = fields.Boolean(
+        metadata={"description": "`true`: open and past due; `false`: done, or not yet due."}
+    )
     assignee_id = fields.UUID()
     lead_id = fields.UUID()
     contact_id = fields.UUID()
@@ -1094,3 +1093,161 @@ activity_create, activity_update, activity_read, activity_query = (
     ActivityQuery(),
 )
 activity_complete = ActivityComplete()
+
+
+# --- The declared resources: routes, RPCs, OpenAPI operations and contract tests come from these
+
+AREAS = {
+    "leads": "Leads: capture, CSV import, assignment (teams and rules), scoring, conversion.",
+    "sales_pipeline": "Pipelines and their stages, opportunities, the forecast, and quotas.",
+    "commerce": "Price books, products, quotes, orders and payments, and activities (calls, "
+    "emails, meetings, tasks). " + TOTALS_RULE,
+}
+
+LEADS = Resource(
+    service="sales",
+    name="lead",
+    path="/leads",
+    area="leads",
+    create=LeadCreate,
+    update=LeadUpdate,
+    read=LeadRead,
+    query=LeadQuery,
+    sorts=("created_at", "updated_at", "score"),
+    users_named=("owner_id",),
+)
+TEAMS = Resource(
+    service="sales",
+    name="team",
+    path="/teams",
+    area="leads",
+    create=TeamCreate,
+    update=TeamUpdate,
+    read=TeamRead,
+    query=TeamQuery,
+    write_roles=ADMINS,
+    sorts=(),
+    users_named=("member_ids",),
+)
+ASSIGNMENT_RULES = Resource(
+    service="sales",
+    name="assignment_rule",
+    path="/assignment-rules",
+    area="leads",
+    create=AssignmentRuleCreate,
+    update=AssignmentRuleUpdate,
+    read=AssignmentRuleRead,
+    query=RuleQuery,
+    write_roles=ADMINS,
+    sorts=(),
+    users_named=("user_id",),
+)
+SCORING_RULES = Resource(
+    service="sales",
+    name="scoring_rule",
+    path="/scoring-rules",
+    area="leads",
+    create=ScoringRuleCreate,
+    update=ScoringRuleUpdate,
+    read=ScoringRuleRead,
+    query=RuleQuery,
+    write_roles=ADMINS,
+    sorts=(),
+)
+PIPELINES = Resource(
+    service="sales",
+    name="pipeline",
+    path="/pipelines",
+    area="sales_pipeline",
+    create=PipelineCreate,
+    update=PipelineUpdate,
+    read=PipelineRead,
+    query=PipelineQuery,
+    write_roles=ADMINS,
+    sorts=("created_at", "name"),
+)
+OPPORTUNITIES = Resource(
+    service="sales",
+    name="opportunity",
+    path="/opportunities",
+    area="sales_pipeline",
+    create=OpportunityCreate,
+    update=OpportunityUpdate,
+    read=OpportunityRead,
+    query=OpportunityQuery,
+    sorts=("created_at", "updated_at", "amount", "expected_close_date"),
+    users_named=("owner_id",),
+)
+QUOTAS = Resource(
+    service="sales",
+    name="quota",
+    path="/quotas",
+    area="sales_pipeline",
+    create=QuotaCreate,
+    update=QuotaUpdate,
+    read=QuotaRead,
+    query=QuotaQuery,
+    write_roles=MANAGERS,
+    sorts=("created_at", "period", "amount"),
+    users_named=("user_id",),
+)
+PRICE_BOOKS = Resource(
+    service="sales",
+    name="price_book",
+    path="/price-books",
+    area="commerce",
+    create=PriceBookCreate,
+    update=PriceBookUpdate,
+    read=PriceBookRead,
+    query=PriceBookQuery,
+    write_roles=ADMINS,
+    sorts=("created_at", "updated_at", "name"),
+)
+PRODUCTS = Resource(
+    service="sales",
+    name="product",
+    path="/products",
+    area="commerce",
+    create=ProductCreate,
+    update=ProductUpdate,
+    read=ProductRead,
+    query=ProductQuery,
+    sorts=("created_at", "updated_at", "sku", "name"),
+)
+QUOTES = Resource(
+    service="sales",
+    name="quote",
+    path="/quotes",
+    area="commerce",
+    create=QuoteCreate,
+    update=QuoteUpdate,
+    read=QuoteRead,
+    query=QuoteQuery,
+    sorts=("created_at", "updated_at", "number"),
+    users_named=("owner_id",),
+)
+ORDERS = Resource(
+    service="sales",
+    name="order",
+    path="/orders",
+    area="commerce",
+    create=OrderCreate,
+    update=OrderUpdate,
+    read=OrderRead,
+    query=OrderQuery,
+    sorts=("created_at", "updated_at", "number"),
+    users_named=("owner_id",),
+    finds_existing=True,
+)
+ACTIVITIES = Resource(
+    service="sales",
+    name="activity",
+    path="/activities",
+    area="commerce",
+    create=ActivityCreate,
+    update=ActivityUpdate,
+    read=ActivityRead,
+    query=ActivityQuery,
+    sorts=("due_at", "created_at", "updated_at"),
+    users_named=("assignee_id",),
+)

@@ -1,6 +1,8 @@
-"""Wire shapes of the customers service. The gateway validates and documents HTTP requests
-with these same schemas; the service validates again, as the owner of the data (and checks what
-only it can: custom fields against their definitions, that referenced records exist)."""
+"""The customers service's contract: its wire shapes and declared resources (`infra.resource`).
+
+The gateway validates and documents HTTP requests with these same schemas; the service validates
+again, as the owner of the data (and checks what only it can: custom fields against their
+definitions, that referenced records exist). Marshmallow only: no SQLAlchemy, no domain rule."""
 
 import codecs
 import json
@@ -17,7 +19,7 @@ from marshmallow import (
 )
 
 from infra.fields import Country, OneOrMany
-from infra.listing import DEFAULT_LIMIT, MAX_LIMIT, PageQuery
+from infra.resource import ADMINS, DEFAULT_LIMIT, MAX_LIMIT, PageQuery, Resource
 
 LIFECYCLE_STAGES = ("lead", "prospect", "customer", "key_account", "churned")
 ACCOUNT_CATEGORIES = ("prospect", "customer", "key_account", "partner")
@@ -346,7 +348,7 @@ class CustomFieldCreate(CustomFieldUpdate):
             raise ValidationError({"options": ["Options must be distinct."]})
 
 
-class CustomFieldRead(Schema):
+class CustomFieldRead(Stamped, Schema):
     id = fields.UUID()
     entity = fields.String()
     name = fields.String()
@@ -692,3 +694,62 @@ interaction_read, interaction_query = InteractionRead(), InteractionQuery()
 timeline_query, timeline_entry_read = TimelineQuery(), TimelineEntryRead()
 newest_first_query, change_read = NewestFirstQuery(), ChangeRead()
 import_options, import_read = ImportOptions(), ImportRead()
+
+
+# --- The declared resources: routes, RPCs, OpenAPI operations and contract tests come from these
+
+AREAS = {
+    "customers": "Accounts (companies), contacts (people) and the custom fields admins add.",
+    "activity": "Interactions (calls, emails, meetings...), and what happened to each account "
+    "and contact: its timeline and its change history.",
+}
+
+ACCOUNTS = Resource(
+    service="customers",
+    name="account",
+    path="/accounts",
+    area="customers",
+    create=AccountCreate,
+    update=AccountUpdate,
+    read=AccountRead,
+    query=AccountQuery,
+    sorts=("created_at", "updated_at", "name"),
+    users_named=("owner_id",),
+)
+CONTACTS = Resource(
+    service="customers",
+    name="contact",
+    path="/contacts",
+    area="customers",
+    create=ContactCreate,
+    update=ContactUpdate,
+    read=ContactRead,
+    query=ContactQuery,
+    sorts=("created_at", "updated_at", "last_name", "first_name", "email"),
+    create_options=CreateOptions,
+    users_named=("owner_id",),
+)
+CUSTOM_FIELDS = Resource(
+    service="customers",
+    name="custom_field",
+    path="/custom-fields",
+    area="customers",
+    create=CustomFieldCreate,
+    update=CustomFieldUpdate,
+    read=CustomFieldRead,
+    query=CustomFieldQuery,
+    write_roles=ADMINS,
+    sorts=(),
+)
+INTERACTIONS = Resource(
+    service="customers",
+    name="interaction",
+    path="/interactions",
+    area="activity",
+    create=InteractionCreate,
+    update=InteractionUpdate,
+    read=InteractionRead,
+    query=InteractionQuery,
+    sorts=("occurred_at", "created_at", "updated_at"),
+    users_named=("user_id",),
+)

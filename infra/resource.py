@@ -1,0 +1,94 @@
+"""A record type declared once: what the gateway and the service that owns it both know of it.
+
+A `Resource` names its wire shapes, its list's filters (the fields of its `query` schema) and
+sorts, who may read and write it, and whose it is (its owner field). From it the gateway
+registers the routes and the OpenAPI operations (`gateway.resources`), the service gets its
+create, get, list, update and delete RPCs (`infra.crud`), and the contract test checks both.
+
+Declarations live in the top-level `contracts` package, one module per service, which imports
+marshmallow and this module only: no SQLAlchemy, no domain rule, so the gateway can import them
+without importing a service.
+"""
+
+import functools
+from dataclasses import dataclass
+from datetime import UTC
+
+from marshmallow import Schema, fields, validate
+
+ROLES = ("admin", "manager", "sales", "marketing", "support", "viewer")
+EVERYONE = ROLES
+EDITORS = ("admin", "manager", "sales", "marketing", "support")
+MANAGERS = ("admin", "manager")
+ADMINS = ("admin",)
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Resource:
+    service: str  # "customers": the nameko service that owns the records
+    name: str  # "contact": the singular, in RPC and event names (`create_contact`)
+    path: str  # "/contacts": the collection's path under /api/v1
+    area: str  # "customers": the OpenAPI tag (gateway blueprint) its routes are listed under
+    create: type[Schema]
+    update: type[Schema]
+    read: type[Schema]
+    query: type[Schema]
+    read_roles: tuple[str, ...] = EVERYONE
+    write_roles: tuple[str, ...] = EDITORS
+    sorts: tuple[str, ...] = ("created_at", "updated_at")
+    create_options: type[Schema] | None = None  # query parameters of create, e.g. overrides
+    users_named: tuple[str, ...] = ()  # body fields holding a user id (the gateway has users)
+    # Create may find the record an outside system sent before (by its own id) instead of
+    # making it again: the service answers `{"record", "created"}`, and a found one is a 200.
+    finds_existing: bool = False
+
+    @property
+    def plural(self) -> str:
+        """ "contacts", "price_books": in list RPC names (`list_price_books`)."""
+        return self.path.strip("/").replace("-", "_")
+
+    @property
+    def filters(self) -> tuple[str, ...]:
+        """The query parameters that narrow the list (paging and sorting are not filters)."""
+        return tuple(name for name in self.query().fields if name not in PAGING)
+
+    def rpc(self, verb: str) -> str:
+        """The RPC method behind a verb: `list_contacts`, `get_contact`, ..."""
+        return f"list_{self.plural}" if verb == "list" else f"{verb}_{self.name}"
+
+
+class PageQuery(Schema):
+    """The query parameters every list takes; a resource's query schema adds its filters."""
+
+    q = fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"description": "Search text."}
+    )
+    sort = fields.String(
+        load_default="-created_at", metadata={"description": "Field, `-` for descending."}
+    )
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
+    cursor = fields.String(metadata={"description": "`next_cursor` of the previous page."})
+    created_after = fields.AwareDateTime(default_timezone=UTC)
+    created_before = fields.AwareDateTime(default_timezone=UTC)
+    updated_after = fields.AwareDateTime(default_timezone=UTC)
+    updated_before = fields.AwareDateTime(default_timezone=UTC)
+
+
+PAGING = ("sort", "limit", "cursor")
+
+
+class Page(Schema):
+    items = fields.List(fields.Dict())
+    next_cursor = fields.String(allow_none=True, metadata={"description": "Pass as `cursor`."})
+
+
+@functools.cache  # one page schema per item schema, however many routes list it
+def page_of(item_schema: type[Schema]) -> type[Schema]:
+    return type(
+        f"{item_schema.__name__.removesuffix('Read')}Page",
+        (Page,),
+        {"items": fields.List(fields.Nested(item_schema))},
+    )
