@@ -18,8 +18,8 @@ from marshmallow import (
     validates_schema,
 )
 
-from infra.fields import Country, OneOrMany
-from infra.resource import ADMINS, DEFAULT_LIMIT, MAX_LIMIT, PageQuery, Resource
+from infra.fields import Country, Currency, Money, OneOrMany
+from infra.resource import ADMINS, DEFAULT_LIMIT, MANAGERS, MAX_LIMIT, PageQuery, Resource
 
 LIFECYCLE_STAGES = ("lead", "prospect", "customer", "key_account", "churned")
 ACCOUNT_CATEGORIES = ("prospect", "customer", "key_account", "partner")
@@ -94,6 +94,13 @@ class AccountUpdate(Located):
     website = optional_text(500)
     phone = optional_text(50)
     parent_id = fields.UUID(allow_none=True, metadata={"description": "The parent account."})
+    credit_limit = Money(allow_none=True, metadata={"description": "Admins and managers set it."})
+    credit_currency = Currency(allow_none=True)
+    payment_terms_days = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(0, 365),
+        metadata={"description": "Days to pay an invoice. Admins and managers set it."},
+    )
 
 
 class AccountCreate(AccountUpdate):
@@ -125,6 +132,9 @@ class LocatedRead(Schema):
 
 class AccountFields(Schema):
     name = fields.String()
+    credit_limit = Money(allow_none=True, metadata={"description": "Admins, managers, sales."})
+    credit_currency = fields.String(allow_none=True)
+    payment_terms_days = fields.Integer(allow_none=True)
     industry = fields.String(allow_none=True)
     size = fields.String(allow_none=True)
     category = fields.String(allow_none=True)
@@ -715,6 +725,13 @@ ACCOUNTS = Resource(
     query=AccountQuery,
     sorts=("created_at", "updated_at", "name"),
     users_named=("owner_id",),
+    owner_field="owner_id",
+    writable_by={
+        "credit_limit": MANAGERS,
+        "credit_currency": MANAGERS,
+        "payment_terms_days": MANAGERS,
+    },
+    readable_by={"credit_limit": (*MANAGERS, "sales"), "credit_currency": (*MANAGERS, "sales")},
 )
 CONTACTS = Resource(
     service="customers",
@@ -728,6 +745,7 @@ CONTACTS = Resource(
     sorts=("created_at", "updated_at", "last_name", "first_name", "email"),
     create_options=CreateOptions,
     users_named=("owner_id",),
+    owner_field="owner_id",
 )
 CUSTOM_FIELDS = Resource(
     service="customers",

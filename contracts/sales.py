@@ -341,7 +341,6 @@ SCORED_FIELDS = ("title", "company", "company_size", "country", "region", "sourc
 SCORE_OPERATORS = ("equals", "contains")
 ENGAGEMENT_TYPES = ("email_opened", "email_clicked", "form_submitted", "meeting_held")
 CONDITION_FIELDS = ("country", "region", "source")
-MAX_TEAM_MEMBERS = 200
 
 
 def open_status(value: str) -> None:
@@ -489,32 +488,6 @@ class LeadImportResult(Schema):
     dry_run = fields.Boolean()
 
 
-class TeamUpdate(Trimmed):
-    name = fields.String(validate=validate.Length(min=1, max=100))
-    member_ids = fields.List(
-        fields.UUID(),
-        validate=validate.Length(max=MAX_TEAM_MEMBERS),
-        metadata={"description": "Sales users, in the order leads go round."},
-    )
-
-    @validates_schema
-    def members_once(self, data: dict, **kwargs) -> None:
-        members = data.get("member_ids") or []
-        if len(set(members)) != len(members):
-            raise ValidationError({"member_ids": ["Each user at most once."]})
-
-
-class TeamCreate(TeamUpdate):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-
-
-class TeamRead(Stamped, Schema):
-    id = fields.UUID()
-    name = fields.String()
-    member_ids = fields.List(fields.UUID())
-    created_at = fields.DateTime()
-
-
 def condition_values(field: fields.Field) -> fields.List:
     return fields.List(field, validate=validate.Length(min=1, max=100))
 
@@ -620,10 +593,6 @@ class ScoringRuleRead(Stamped, Schema):
     active = fields.Boolean()
 
 
-class TeamQuery(Schema):
-    """Teams are few: the list answers all of them."""
-
-
 class RuleQuery(Schema):
     """Rules are few: the list answers all of them, in the order they apply."""
 
@@ -643,12 +612,6 @@ lead_assignment, lead_conversion, lead_converted = (
     LeadConverted(),
 )
 lead_import_options, lead_import_result = LeadImportOptions(), LeadImportResult()
-team_create, team_update, team_read, team_query = (
-    TeamCreate(),
-    TeamUpdate(),
-    TeamRead(),
-    TeamQuery(),
-)
 assignment_rule_create, assignment_rule_update, assignment_rule_read = (
     AssignmentRuleCreate(),
     AssignmentRuleUpdate(),
@@ -1115,19 +1078,8 @@ LEADS = Resource(
     query=LeadQuery,
     sorts=("created_at", "updated_at", "score"),
     users_named=("owner_id",),
-)
-TEAMS = Resource(
-    service="sales",
-    name="team",
-    path="/teams",
-    area="leads",
-    create=TeamCreate,
-    update=TeamUpdate,
-    read=TeamRead,
-    query=TeamQuery,
-    write_roles=ADMINS,
-    sorts=(),
-    users_named=("member_ids",),
+    owner_field="owner_id",
+    owned_by_creator=False,  # the assignment rules give it an owner
 )
 ASSIGNMENT_RULES = Resource(
     service="sales",
@@ -1177,6 +1129,7 @@ OPPORTUNITIES = Resource(
     query=OpportunityQuery,
     sorts=("created_at", "updated_at", "amount", "expected_close_date"),
     users_named=("owner_id",),
+    owner_field="owner_id",
 )
 QUOTAS = Resource(
     service="sales",
@@ -1225,6 +1178,7 @@ QUOTES = Resource(
     query=QuoteQuery,
     sorts=("created_at", "updated_at", "number"),
     users_named=("owner_id",),
+    owner_field="owner_id",
 )
 ORDERS = Resource(
     service="sales",
@@ -1238,6 +1192,7 @@ ORDERS = Resource(
     sorts=("created_at", "updated_at", "number"),
     users_named=("owner_id",),
     finds_existing=True,
+    owner_field="owner_id",
 )
 ACTIVITIES = Resource(
     service="sales",
@@ -1250,4 +1205,5 @@ ACTIVITIES = Resource(
     query=ActivityQuery,
     sorts=("due_at", "created_at", "updated_at"),
     users_named=("assignee_id",),
+    owner_field="assignee_id",
 )

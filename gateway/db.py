@@ -7,7 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from gateway import directory
 from gateway.models import User
+from infra import outbox
 from infra.db import session_factory
 
 
@@ -24,8 +26,14 @@ def _close(_error=None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["crm_sessions"] = session_factory(app.config["DATABASE_URL"])
+    sessions = session_factory(app.config["DATABASE_URL"])
+    app.extensions["crm_sessions"] = sessions
     app.teardown_appcontext(_close)
+    # A directory change's event goes out right after its commit; what the broker did not take
+    # then, the `gateway` events process (gateway.events) sweeps out later.
+    amqp = {"AMQP_URI": app.config["AMQP_URI"]}
+    relay = outbox.Relay(directory.SOURCE, app.config["AMQP_URI"], sessions, amqp)
+    outbox.publish_after_commit(sessions, relay)
 
 
 def ensure_admin(app: Flask, hash_password) -> None:

@@ -1,12 +1,13 @@
-"""The gateway's own small database: users, API keys, idempotency records."""
+"""The gateway's own small database: the user directory (users, teams and their managers),
+API keys, idempotency records, and who may read what."""
 
 import uuid
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from infra.db import UTCDateTime, utcnow
+from infra.db import Record, UTCDateTime, utcnow
 
 
 class Base(DeclarativeBase):
@@ -24,6 +25,45 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Team(Record, Base):
+    """Users who work together, and the manager who leads them. A member sees the team's
+    records; a manager, those of every team they lead. Sales' lead assignment takes turns
+    among the members, in their order."""
+
+    __tablename__ = "teams"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    manager_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), index=True)
+    members: Mapped[list["TeamMember"]] = relationship(
+        cascade="all, delete-orphan", order_by="TeamMember.position", lazy="selectin"
+    )
+
+    @property
+    def member_ids(self) -> list[uuid.UUID]:
+        return [member.user_id for member in self.members]
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+
+    team_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class OpenResource(Base):
+    """A record type whose records every user may read, whoever owns them (an admin's choice,
+    for organizations that share everything); changing them still follows ownership."""
+
+    __tablename__ = "open_resources"
+
+    resource: Mapped[str] = mapped_column(String(63), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
 
 class ApiKey(Base):

@@ -1,6 +1,6 @@
 """Wire shapes the gateway owns: logins, users, API keys, lists and problems."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from infra.resource import ROLES
 
@@ -60,3 +60,50 @@ class ApiKeyRead(Schema):
 
 class ApiKeyCreated(ApiKeyRead):
     key = fields.String(metadata={"description": "Send as `X-API-Key`. Shown only this once."})
+
+
+MAX_TEAM_MEMBERS = 200
+
+
+class TeamUpdate(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    manager_id = fields.UUID(
+        allow_none=True, metadata={"description": "Leads the team: sees its members' records."}
+    )
+    member_ids = fields.List(
+        fields.UUID(),
+        validate=validate.Length(max=MAX_TEAM_MEMBERS),
+        metadata={"description": "The members, in the order sales' lead assignment takes turns."},
+    )
+
+    @validates_schema
+    def members_once(self, data: dict, **kwargs) -> None:
+        members = data.get("member_ids") or []
+        if len(set(members)) != len(members):
+            raise ValidationError({"member_ids": ["Each user at most once."]})
+
+
+class TeamCreate(TeamUpdate):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class TeamRead(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    manager_id = fields.UUID(allow_none=True)
+    member_ids = fields.List(fields.UUID())
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    version = fields.Integer()
+
+
+class TeamPage(Schema):
+    items = fields.List(fields.Nested(TeamRead))
+    next_cursor = fields.String(allow_none=True, metadata={"description": "Always null: one page."})
+
+
+class OpenResources(Schema):
+    resources = fields.List(
+        fields.String(),
+        metadata={"description": "Record types every user may read, whoever owns the record."},
+    )

@@ -6,6 +6,7 @@ import hmac
 import secrets
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -15,6 +16,7 @@ from flask import current_app, g, request
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from gateway import directory
 from gateway.db import session
 from gateway.models import ApiKey, User
 from infra.context import Actor
@@ -95,35 +97,59 @@ def _actor_from_token(token: str) -> Actor:
         raise Unauthorized("The token has expired; ask for a new one.") from None
     except jwt.InvalidTokenError:
         raise Unauthorized("The token is not valid.") from None
-    role = current_role(claims["sub"])
-    if role is None:
+    known = known_user(claims["sub"])
+    if known is None:
         raise Unauthorized("This user may no longer log in.")
-    return Actor(user_id=claims["sub"], roles=[role], via="api")
+    return known.actor(claims["sub"], "api")
 
 
-_roles: dict[str, tuple[float, str | None]] = {}
-ROLE_CACHE_SECONDS = 10.0
+@dataclass(frozen=True)
+class KnownUser:
+    """What the gateway knows of an active user on each request: role and scope."""
+
+    role: str
+    scope: directory.Scope
+    open_reads: list[str]
+
+    def actor(self, user_id: str, via: str) -> Actor:
+        return Actor(
+            user_id=user_id,
+            roles=[self.role],
+            via=via,
+            teams=self.scope.teams,
+            sees=self.scope.sees,
+            open_reads=self.open_reads,
+        )
 
 
-def current_role(user_id: str) -> str | None:
-    """The user's role now, or None once deactivated or deleted: a token stops working within
-    ROLE_CACHE_SECONDS of that, not at its expiry. Cached to keep the database off the hot path."""
+_known: dict[str, tuple[float, KnownUser | None]] = {}
+DIRECTORY_CACHE_SECONDS = 10.0
+
+
+def known_user(user_id: str) -> KnownUser | None:
+    """The user's role and scope now, or None once deactivated or deleted: a token stops
+    working, and a change of role or team applies, within DIRECTORY_CACHE_SECONDS (at once in
+    the process that made the change). Cached to keep the database off the hot path."""
     now = time.monotonic()
-    cached = _roles.get(user_id)
-    if cached is not None and now - cached[0] < ROLE_CACHE_SECONDS:
+    cached = _known.get(user_id)
+    if cached is not None and now - cached[0] < DIRECTORY_CACHE_SECONDS:
         return cached[1]
+    db = session()
     try:
-        user = session().get(User, uuid.UUID(user_id))
+        user = db.get(User, uuid.UUID(user_id))
     except ValueError:
         user = None
-    role = user.role if user is not None and user.is_active else None
-    _roles[user_id] = (now, role)
-    return role
+    known = None
+    if user is not None and user.is_active:
+        known = KnownUser(user.role, directory.scope(db, user), directory.open_resources(db))
+    _known[user_id] = (now, known)
+    return known
 
 
-def forget_role(user_id: str) -> None:
-    """Drop the cached role, so this process applies a change at once."""
-    _roles.pop(user_id, None)
+def forget_known() -> None:
+    """Drop every cached role and scope, so this process applies a directory change at once
+    (a team's members change what its members' teammates see)."""
+    _known.clear()
 
 
 def _actor_from_api_key(key: str) -> Actor:
@@ -138,6 +164,8 @@ def _actor_from_api_key(key: str) -> Actor:
         or not hmac.compare_digest(found.secret_hash, _digest(secret))
     ):
         raise Unauthorized("The API key is not valid.")
+    # An integration (an ERP, a shop) acts for the organization: it sees every record its
+    # role may read, whoever owns it.
     return Actor(user_id=str(found.created_by), roles=[found.role], via=f"api_key:{found.name}")
 
 

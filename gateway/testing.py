@@ -6,6 +6,7 @@ import importlib
 import pytest
 
 from gateway.app import create_app
+from gateway.events import GatewayEvents
 from infra import config
 from infra.service import CrmService
 from infra.testing import empty_tables
@@ -73,8 +74,9 @@ def gateway_app(amqp_uri, database_url, backend):
 
 @pytest.fixture
 def suite(start_service) -> dict:
-    """Every service of the CRM, running: `{name: container}`."""
-    return {name: start_service(service_class(name)) for name in config.SERVICES}
+    """Every service of the CRM, and the gateway's event log, running: `{name: container}`."""
+    running = {name: start_service(service_class(name)) for name in config.SERVICES}
+    return {**running, "gateway": start_service(GatewayEvents)}
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Session, dict], None]
 Backfill = Callable[[str, int, int], list[dict]]
 ANY_TYPE = "*"  # the key of the handler of every type that has none of its own
+EVERYTHING = 2**62  # a sequence beyond any source's last
 
 
 class ConsumerPosition(Base):
@@ -118,6 +119,18 @@ class EventConsumer(DependencyProvider):
 
     def backfill(self, source: str, after: int, until: int) -> list[dict]:
         return backfill(self.container.config["AMQP_URI"], source, after, until)
+
+    def catch_up(self, session: Session, source: str) -> int:
+        """Apply, in `session`'s transaction, whatever `source` (`crm/gateway`) published that
+        this consumer has not applied yet: for a request about something the source has just
+        made (a team created a moment ago), which the broker may not have delivered yet."""
+        last = position(session, source).last_sequence
+        missed = self.backfill(source, last, EVERYTHING)
+        return (
+            apply_in_order(session, missed, self.handlers, self.container.service_name)
+            if missed
+            else 0
+        )
 
 
 def backfill(amqp_uri: str, source: str, after: int, until: int) -> list[dict]:

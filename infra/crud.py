@@ -16,10 +16,19 @@ and has, for each, five nameko entrypoints named from the declaration (`infra.re
 
 Each loads the request with the contract's schema, calls the domain module's verb of the same
 name with keyword arguments (`accounts.create(session=, data=, actor=)`, `accounts.get_all(
-session=, params=, actor=)`, ...), commits, and dumps with the contract's read schema. `If-Match`
-is checked here, before the domain sees the change, so no resource can forget it. A record type
-that needs something unusual overrides that one method of `RecordType`.
+session=, params=, actor=)`, ...), commits, and dumps with the contract's read schema. A record
+type that needs something unusual overrides that one method of `RecordType`.
+
+What every record type must do is done here, so none can forget it:
+- `If-Match`: checked before the domain sees an update or a delete;
+- who sees what: a record whose owner (the declaration's `owner_field`) is not among the users
+  the caller sees (`Actor.sees`, from the gateway's directory) is a 404 for get, update and
+  delete, and lists leave it out (`infra.records.visible_only`); a record without an owner is
+  everyone's. A new record is its creator's unless the request names an owner;
+- fields only some roles may set or read (`writable_by`, `readable_by`).
 """
+
+from __future__ import annotations  # `list` in an annotation here is the builtin, not the verb
 
 from collections.abc import Callable
 from types import ModuleType
@@ -27,7 +36,8 @@ from types import ModuleType
 from marshmallow import Schema
 
 from infra import records
-from infra.errors import load
+from infra.context import Actor
+from infra.errors import NotFound, ValidationFailed, load
 from infra.resource import Resource
 from infra.service import rpc
 
@@ -52,33 +62,37 @@ class RecordType:
         self.query_shape, self.read_shape = resource.query(), resource.read()
 
     def create(self, service, data: dict, options: dict | None = None) -> dict:
+        actor = service.caller
+        data = self.settable(load(self.create_shape, data), actor)
+        owner = self.resource.owner_field
+        if owner and self.resource.owned_by_creator and data.get(owner) is None:
+            data[owner] = actor.user_uuid
         extra = {"options": load(self.options, options or {})} if self.options else {}
         made = self.domain.create(
-            session=service.db,
-            data=load(self.create_shape, data),
-            actor=service.caller,
-            **extra,
-            **self._dependencies(service),
+            session=service.db, data=data, actor=actor, **extra, **self._dependencies(service)
         )
         service.db.commit()
         if self.resource.finds_existing:
             record, created = made
-            return {"record": self.read_shape.dump(record), "created": created}
-        return self.read_shape.dump(made)
+            return {"record": self.dump(record, actor), "created": created}
+        return self.dump(made, actor)
 
     def get(self, service, record_id) -> dict:
-        return self.read_shape.dump(self.find(service, record_id))
+        return self.dump(self.find(service, record_id), service.caller)
 
     def list(self, service, params: dict) -> dict:
-        page = self.domain.get_all(
-            session=service.db, params=load(self.query_shape, params), actor=service.caller
-        )
+        params = load(self.query_shape, params)
+        scope = self.scope(service.caller, writing=False)
+        if scope is not None:
+            params[records.VISIBLE] = scope
+        page = self.domain.get_all(session=service.db, params=params, actor=service.caller)
         service.db.commit()  # some lists make their defaults on first use (the price book)
-        return records.page_of(self.read_shape, page)
+        items, next_cursor = page
+        return {"items": [self.dump(i, service.caller) for i in items], "next_cursor": next_cursor}
 
     def update(self, service, record_id, changes: dict, expected_version=None) -> dict:
-        changes = load(self.update_shape, changes)
-        records.check_version(self.find(service, record_id), expected_version)
+        changes = self.settable(load(self.update_shape, changes), service.caller)
+        records.check_version(self.find(service, record_id, writing=True), expected_version)
         record = self.domain.update(
             session=service.db,
             record_id=record_id,
@@ -87,15 +101,52 @@ class RecordType:
             **self._dependencies(service),
         )
         service.db.commit()
-        return self.read_shape.dump(record)
+        return self.dump(record, service.caller)
 
     def delete(self, service, record_id, expected_version=None) -> None:
-        records.check_version(self.find(service, record_id), expected_version)
+        record = self.find(service, record_id, writing=True)
+        records.check_version(record, expected_version)
         self.domain.delete(session=service.db, record_id=record_id, actor=service.caller)
         service.db.commit()
 
-    def find(self, service, record_id):
-        return self.domain.get(session=service.db, record_id=record_id)
+    def find(self, service, record_id, writing: bool = False):
+        """The record, if the caller may see it (to change it, with `writing`); else a 404,
+        which does not say whether it exists."""
+        record = self.domain.get(session=service.db, record_id=record_id)
+        scope = self.scope(service.caller, writing)
+        if scope is not None:
+            owner = getattr(record, scope[0])
+            if owner is not None and str(owner) not in scope[1]:
+                raise NotFound(f"No {self.resource.name} with id {record_id}.")
+        return record
+
+    def scope(self, actor: Actor, writing: bool) -> tuple[str, list[str]] | None:
+        """(owner field, the users whose records the caller sees), or None: no restriction."""
+        owner, resource = self.resource.owner_field, self.resource.name
+        if owner is None or actor.sees is None:
+            return None
+        if not writing and resource in actor.open_reads:
+            return None
+        return owner, actor.sees
+
+    def settable(self, data: dict, actor: Actor) -> dict:
+        """`data`, if the caller's roles may set each of its fields; else a 422 naming them."""
+        errors = {
+            name: [f"Only {', '.join(roles)} may set this field."]
+            for name, roles in self.resource.writable_by.items()
+            if name in data and not set(actor.roles) & set(roles)
+        }
+        if errors:
+            raise ValidationFailed("The request sets fields your role may not set.", errors)
+        return data
+
+    def dump(self, record, actor: Actor) -> dict:
+        """The record as the caller may read it: fields their roles may not read left out."""
+        shown = self.read_shape.dump(record)
+        for name, roles in self.resource.readable_by.items():
+            if not set(actor.roles) & set(roles):
+                shown.pop(name, None)
+        return shown
 
     def _dependencies(self, service) -> dict:
         return {name: getattr(service, name) for name in self.uses}

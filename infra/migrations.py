@@ -34,12 +34,12 @@ def upgrade(component: str, url: str | None = None) -> None:
     command.upgrade(alembic_config(component, url), "head")
 
 
-def run_env(metadata, with_platform_tables: bool = True) -> None:
+def run_env(metadata) -> None:
     """The body of every component's `migrations/env.py`."""
     from infra import consumer, outbox  # noqa: F401  (their tables join the platform metadata)
     from infra.db import Base
 
-    target_metadata = [metadata, Base.metadata] if with_platform_tables else metadata
+    target_metadata = [metadata, Base.metadata]
     url = context.config.get_main_option("sqlalchemy.url")
     with engine_for(url).connect() as connection:
         context.configure(

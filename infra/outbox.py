@@ -184,6 +184,46 @@ class Relay:
         metrics.OUTBOX_BACKLOG.labels(self.service_name).set(pending)
 
 
+def publish_after_commit(Session, relay: Relay) -> None:
+    """Publish the events a session of `Session` recorded as soon as it commits (in the
+    committing thread, before the caller is answered).
+
+    SQLAlchemy fires after_commit and after_rollback for savepoints (`begin_nested()`) too. A
+    released savepoint publishes nothing: its transaction, and the database's write lock, go
+    on. A savepoint rolled back forgets only the events recorded since it began."""
+
+    def publish_committed(session: Session) -> None:
+        if session.in_nested_transaction():
+            return
+        envelopes = session.info.pop(PENDING_KEY, None)
+        if envelopes:
+            relay.publish(envelopes)
+
+    event.listen(Session, "after_commit", publish_committed)
+    event.listen(Session, "after_rollback", _forget_rolled_back)
+    event.listen(Session, "after_transaction_create", _savepoint_began)
+    event.listen(Session, "after_transaction_end", _savepoint_ended)
+
+
+def _forget_rolled_back(session: Session) -> None:
+    savepoints = session.info.get(SAVEPOINTS_KEY)
+    if session.in_nested_transaction() and savepoints:
+        del session.info.get(PENDING_KEY, [])[savepoints[-1] :]
+    else:
+        session.info.pop(PENDING_KEY, None)
+
+
+def _savepoint_began(session: Session, transaction) -> None:
+    if transaction.nested:
+        pending = len(session.info.get(PENDING_KEY, []))
+        session.info.setdefault(SAVEPOINTS_KEY, []).append(pending)
+
+
+def _savepoint_ended(session: Session, transaction) -> None:
+    if transaction.nested:
+        session.info[SAVEPOINTS_KEY].pop()
+
+
 class EventRelay(DependencyProvider):
     """`self.relay` in a worker. Publishes the events a `Database` session recorded as soon as
     that session commits, in the committing worker, before the RPC reply goes out."""
@@ -195,40 +235,7 @@ class EventRelay(DependencyProvider):
         self.relay = Relay(
             self.container.service_name, config["AMQP_URI"], database.Session, config
         )
-        event.listen(database.Session, "after_commit", self._publish_committed)
-        event.listen(database.Session, "after_rollback", self._forget_rolled_back)
-        event.listen(database.Session, "after_transaction_create", self._savepoint_began)
-        event.listen(database.Session, "after_transaction_end", self._savepoint_ended)
-
-    # SQLAlchemy fires after_commit and after_rollback for savepoints (`begin_nested()`) too.
-    # A released savepoint publishes nothing: its transaction, and the database's write lock,
-    # go on. A savepoint rolled back forgets only the events recorded since it began.
-
-    def _publish_committed(self, session: Session) -> None:
-        if session.in_nested_transaction():
-            return
-        envelopes = session.info.pop(PENDING_KEY, None)
-        if envelopes:
-            self.relay.publish(envelopes)
-
-    @staticmethod
-    def _forget_rolled_back(session: Session) -> None:
-        savepoints = session.info.get(SAVEPOINTS_KEY)
-        if session.in_nested_transaction() and savepoints:
-            del session.info.get(PENDING_KEY, [])[savepoints[-1] :]
-        else:
-            session.info.pop(PENDING_KEY, None)
-
-    @staticmethod
-    def _savepoint_began(session: Session, transaction) -> None:
-        if transaction.nested:
-            pending = len(session.info.get(PENDING_KEY, []))
-            session.info.setdefault(SAVEPOINTS_KEY, []).append(pending)
-
-    @staticmethod
-    def _savepoint_ended(session: Session, transaction) -> None:
-        if transaction.nested:
-            session.info[SAVEPOINTS_KEY].pop()
+        publish_after_commit(database.Session, self.relay)
 
     def get_dependency(self, worker_ctx) -> Relay:
         return self.relay

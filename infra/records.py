@@ -12,7 +12,7 @@ from functools import partial
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -111,7 +111,7 @@ def list_page(
     `listing.page`."""
     return listing.page(
         session,
-        in_period(query, model, params),
+        visible_only(in_period(query, model, params), model, params),
         sort=params["sort"],
         allowed=sortable,
         id_column=model.id,
@@ -135,6 +135,22 @@ def in_period(query: Select, model: type, params: dict) -> Select:
         if param in params:
             query = query.where(compare(getattr(model, column), params[param]))
     return query
+
+
+# The list params' key under which `infra.crud` puts the caller's scope: (the record type's
+# owner field, the users whose records the caller sees).
+VISIBLE = "visible_owners"
+
+
+def visible_only(query: Select, model: type, params: dict) -> Select:
+    """`query` narrowed to the records the caller may see: owned by one of the users they see,
+    or by nobody (a record without an owner is everyone's)."""
+    scope = params.get(VISIBLE)
+    if scope is None:
+        return query
+    owner_field, owners = scope
+    column = getattr(model, owner_field)
+    return query.where(or_(column.is_(None), column.in_([parse_id(user) for user in owners])))
 
 
 def page_of(schema, page: tuple[list, str | None]) -> dict:

@@ -11,7 +11,7 @@ without importing a service.
 """
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 
 from marshmallow import Schema, fields, validate
@@ -44,11 +44,25 @@ class Resource:
     # Create may find the record an outside system sent before (by its own id) instead of
     # making it again: the service answers `{"record", "created"}`, and a found one is a 200.
     finds_existing: bool = False
+    # Whose a record is: a user reads and changes their own records and their teams' (a
+    # manager, those of the teams they lead; admins, every record); a record outside that is a
+    # 404. None: every user who may read the type reads every record of it.
+    owner_field: str | None = None
+    # A new record belongs to its creator unless the request names an owner (False: the
+    # service decides, as lead assignment rules do).
+    owned_by_creator: bool = True
+    # Fields only some roles may set (`{"credit_limit": MANAGERS}`): from anyone else, a 422
+    # naming the field. And fields only some roles may read: left out for anyone else.
+    writable_by: dict = field(default_factory=dict)
+    readable_by: dict = field(default_factory=dict)
 
     @property
     def plural(self) -> str:
         """ "contacts", "price_books": in list RPC names (`list_price_books`)."""
         return self.path.strip("/").replace("-", "_")
+
+    def __hash__(self) -> int:  # the dicts above are not hashable; the name is unique
+        return hash((self.service, self.name))
 
     @property
     def filters(self) -> tuple[str, ...]:

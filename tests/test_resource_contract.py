@@ -51,9 +51,6 @@ class World:
     def contact(self) -> str:
         return self.one("/contacts", {"last_name": "Contract", "account_id": self.account()})
 
-    def team(self) -> str:
-        return self.one("/teams", {"name": "Contract team", "member_ids": [self.user_id()]})
-
 
 def lines(n: int) -> list[dict]:
     return [{"description": f"Item {n}", "quantity": "1", "unit_price": f"{10 + n}.00"}]
@@ -114,7 +111,6 @@ EXAMPLES = {
         },
         {"title": "CTO"},
     ),
-    "team": lambda w, n, t: ({"name": f"Team {t}"}, {"name": f"Team {t} renamed"}),
     "assignment_rule": lambda w, n, t: (
         {"name": f"Rule {t}", "user_id": w.user_id(), "conditions": {"country": ["DE"]}},
         {"position": 5},

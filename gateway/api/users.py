@@ -19,7 +19,7 @@ from gateway.security import (
     ADMINS,
     allow,
     current_actor,
-    forget_role,
+    forget_known,
     hash_password,
     new_api_key,
 )
@@ -94,7 +94,7 @@ class UserItem(MethodView):
         for field, value in changes.items():
             setattr(user, field, value)
         session().commit()
-        forget_role(str(user.id))
+        forget_known()
         return user
 
 

@@ -1,4 +1,4 @@
 from gateway.models import Base
 from infra.migrations import run_env
 
-run_env(Base.metadata, with_platform_tables=False)
+run_env(Base.metadata)

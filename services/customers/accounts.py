@@ -55,6 +55,7 @@ def build(session: Session, data: dict) -> Account:
     tags = sorted(set(data.pop("tags", [])))
     values = custom_fields.checked(session, "account", data.pop("custom_fields", {}))
     check_parent(session, None, data.get("parent_id"))
+    check_credit(data)
     account = Account(**data, custom_fields=values)
     set_tags(account, tags)
     return account
@@ -104,6 +105,7 @@ def update(*, session: Session, record_id, changes: dict, actor: Actor) -> Accou
     changes = dict(changes)
     if "parent_id" in changes:
         check_parent(session, account, changes["parent_id"])
+    check_credit({field: getattr(account, field) for field in CREDIT} | changes)
     if "custom_fields" in changes:
         changes["custom_fields"] = custom_fields.checked(
             session, "account", changes["custom_fields"], account.custom_fields
@@ -140,6 +142,16 @@ def retag(*, session: Session, data: dict, actor: Actor) -> dict:
         lambda filters: selected(session, load(account_query, filters)),
         lambda account, tags: change(session, account, {"tags": tags}, actor),
     )
+
+
+CREDIT = ("credit_limit", "credit_currency")
+
+
+def check_credit(data: dict) -> None:
+    """A credit limit is money: it comes with its currency."""
+    if data.get("credit_limit") is not None:
+        message = "A credit limit needs its currency."
+        records.require(bool(data.get("credit_currency")), "credit_currency", message)
 
 
 def check_parent(session: Session, account: Account | None, parent_id) -> None:

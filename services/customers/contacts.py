@@ -97,7 +97,8 @@ def _tagged_page(session: Session, params: dict):
     other tags, if any, are filters on the way."""
     tag, *others = params["tag"]
     first = aliased(ContactTag)
-    query = records.in_period(selected(session, {**params, "tag": others}), Contact, params)
+    query = selected(session, {**params, "tag": others})
+    query = records.visible_only(records.in_period(query, Contact, params), Contact, params)
     query = query.join(first, (first.contact_id == Contact.id) & (first.tag == tag))
     return listing.page(
         session,

@@ -1,5 +1,6 @@
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
@@ -9,6 +10,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Numeric,
     SmallInteger,
     String,
     Text,
@@ -61,6 +63,9 @@ class Account(Record, Owned, Tagged, Base):
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True
     )
+    credit_limit: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    credit_currency: Mapped[str | None] = mapped_column(String(3))
+    payment_terms_days: Mapped[int | None] = mapped_column(Integer)
     tag_rows: Mapped[list["AccountTag"]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
     )

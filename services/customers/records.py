@@ -27,6 +27,7 @@ from infra.records import parse_id as parse_id
 from infra.records import plain as plain
 from infra.records import require as require
 from infra.records import substring as substring
+from infra.records import visible_only as visible_only
 from services.customers.models import Change, Record, TimelineEntry
 
 SOURCE = "customers"

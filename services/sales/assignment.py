@@ -1,6 +1,6 @@
 """Who gets a new lead: the first active assignment rule, by position, whose conditions the lead
 meets names a user, or a team whose members take turns (round robin). Admins configure teams
-and rules; a lead no rule places stays without an owner."""
+and rules; a lead no rule places is its creator's (none for the suite's own work)."""
 
 import uuid
 from collections import Counter
@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from infra import records
+from services.sales import teams
 from services.sales.models import AssignmentRule, Lead, Team
 
 
@@ -85,9 +86,9 @@ def take_turns(session: Session, wanted: Counter) -> dict[uuid.UUID, Iterator[uu
     return turns
 
 
-def to_team(session: Session, team_id) -> Routing:
+def to_team(session: Session, team_id, directory) -> Routing:
     """The team's next member, for a manual assignment to a team; 422 naming `team_id`."""
-    team = session.get(Team, records.parse_id(team_id))
+    team = teams.find(session, team_id, directory)
     records.require(team is not None, "team_id", f"No team with id {team_id}.")
     records.require(bool(team.member_ids), "team_id", f"Team {team.name!r} has no members.")
     owner_id = next(take_turns(session, Counter({team.id: 1}))[team.id])

@@ -5,8 +5,8 @@ from sqlalchemy.orm import Session
 from contracts.sales import assignment_rule_read
 from infra import records
 from infra.context import Actor
-from services.sales import assignment, events
-from services.sales.models import AssignmentRule, Team
+from services.sales import assignment, events, teams
+from services.sales.models import AssignmentRule
 
 
 def get(*, session: Session, record_id) -> AssignmentRule:
@@ -18,12 +18,14 @@ def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[Assig
     return assignment.rules_in_order(session, params.get("active")), None
 
 
-def create(*, session: Session, data: dict, actor: Actor) -> AssignmentRule:
-    check_team(session, data.get("team_id"))
+def create(*, session: Session, data: dict, actor: Actor, directory) -> AssignmentRule:
+    check_team(session, data.get("team_id"), directory)
     return events.created(session, AssignmentRule(**data), assignment_rule_read, actor)
 
 
-def update(*, session: Session, record_id, changes: dict, actor: Actor) -> AssignmentRule:
+def update(
+    *, session: Session, record_id, changes: dict, actor: Actor, directory
+) -> AssignmentRule:
     rule = get(session=session, record_id=record_id)
     target = {"team_id": rule.team_id, "user_id": rule.user_id}
     target.update((field, changes[field]) for field in target if field in changes)
@@ -32,7 +34,7 @@ def update(*, session: Session, record_id, changes: dict, actor: Actor) -> Assig
         "team_id",
         "Give `team_id` or `user_id`, one of them.",
     )
-    check_team(session, target["team_id"])
+    check_team(session, target["team_id"], directory)
     events.updated(session, rule, changes, assignment_rule_read, actor)
     return rule
 
@@ -42,8 +44,7 @@ def delete(*, session: Session, record_id, actor: Actor) -> None:
     events.deleted(session, rule, actor, name=rule.name)
 
 
-def check_team(session: Session, team_id) -> None:
+def check_team(session: Session, team_id, directory) -> None:
     if team_id is not None:
-        records.require(
-            session.get(Team, team_id) is not None, "team_id", f"No team with id {team_id}."
-        )
+        found = teams.find(session, team_id, directory)
+        records.require(found is not None, "team_id", f"No team with id {team_id}.")

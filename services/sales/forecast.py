@@ -15,18 +15,18 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from infra import records
-from services.sales import periods
-from services.sales.models import Opportunity, Quota, Stage, Team
+from services.sales import periods, teams
+from services.sales.models import Opportunity, Quota, Stage
 
 CENTS = Decimal("0.01")
 ZERO = Decimal(0)
 BEST_CASE = ("best_case", "commit")
 
 
-def forecast(*, session: Session, params: dict) -> dict:
+def forecast(*, session: Session, params: dict, directory) -> dict:
     period = params["period"]
     first, last = periods.bounds(period)
-    owner_ids = owners(session, params)
+    owner_ids = owners(session, params, directory)
     figures: dict[str, dict] = defaultdict(new_figures)
     for currency, category, probability, amount, count in open_sums(
         session, first, last, owner_ids
@@ -48,13 +48,13 @@ def forecast(*, session: Session, params: dict) -> dict:
     }
 
 
-def owners(session: Session, params: dict) -> list[uuid.UUID] | None:
+def owners(session: Session, params: dict, directory) -> list[uuid.UUID] | None:
     """Whose opportunities count: the owner's, the team's members', or (None) everyone's."""
     if "owner_id" in params:
         return [params["owner_id"]]
     if "team_id" not in params:
         return None
-    team = session.get(Team, params["team_id"])
+    team = teams.find(session, params["team_id"], directory)
     records.require(team is not None, "team_id", f"No team with id {params['team_id']}.")
     return [uuid.UUID(str(member)) for member in team.member_ids]
 

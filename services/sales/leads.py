@@ -74,15 +74,17 @@ def create(*, session: Session, data: dict, actor: Actor) -> Lead:
 
 
 def add_all(session: Session, new: list[Lead], actor: Actor) -> list[Lead]:
-    """Assign (unless an owner is given), score and write new leads with one flush, then
-    publish `lead_created` and, for each with an owner, `lead_assigned`."""
+    """Assign (unless an owner is given: by the assignment rules, else to the creator), score
+    and write new leads with one flush, then publish `lead_created` and, for each with an
+    owner, `lead_assigned`."""
     unowned = [lead for lead in new if lead.owner_id is None]
     routing_rules = assignment.rules_in_order(session, active=True)
     routings = dict(zip(unowned, assignment.route(session, unowned, routing_rules), strict=True))
     scoring_rules, now = scoring.active_rules(session), utcnow()
     for lead in new:
-        if routings.get(lead):
-            lead.owner_id = routings[lead].owner_id
+        if lead in routings:
+            routing = routings[lead]
+            lead.owner_id = routing.owner_id if routing else actor.user_uuid
         lead.score, lead.score_reasons = scoring.evaluate(lead, scoring_rules, [], now)
     session.add_all(new)
     session.flush()
@@ -135,12 +137,12 @@ def refuse_converted(lead: Lead) -> None:
         raise ValidationFailed(message, {"status": [message]})
 
 
-def assign(*, session: Session, lead_id, data: dict, actor: Actor) -> Lead:
+def assign(*, session: Session, lead_id, data: dict, actor: Actor, directory) -> Lead:
     """Give the lead to `owner_id`, or to the next member of team `team_id`."""
     lead = get(session=session, record_id=lead_id)
     refuse_converted(lead)
     if "team_id" in data:
-        routing = assignment.to_team(session, data["team_id"])
+        routing = assignment.to_team(session, data["team_id"], directory)
     else:
         routing = Routing(data["owner_id"])
     return change(session, lead, {"owner_id": routing.owner_id}, actor, routing)

@@ -31,14 +31,18 @@ class Base(DeclarativeBase):
     pass
 
 
-class Team(Record, Base):
-    """Sales users who share leads: round-robin assignment turns within a team."""
+class Team(Base):
+    """Sales' copy of a team of the gateway's user directory (from its `team_*` events):
+    round-robin assignment takes turns among its members, in their order."""
 
     __tablename__ = "teams"
 
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     member_ids: Mapped[list] = mapped_column(JSON, default=list)  # user ids, in turn order
     next_turn: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dissolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # deleted in the directory
 
 
 class AssignmentRule(Record, Base):

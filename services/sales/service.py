@@ -21,7 +21,6 @@ from contracts.sales import (
     QUOTAS,
     QUOTES,
     SCORING_RULES,
-    TEAMS,
     activity_complete,
     activity_read,
     forecast_query,
@@ -74,8 +73,7 @@ ACTIVITY_DUE_SECONDS = float(config.env("CRM_ACTIVITY_DUE_SECONDS", "60"))
     RecordType(OPPORTUNITIES, opportunities, uses=("customers",)),
     RecordType(QUOTAS, quotas),
     RecordType(LEADS, leads),
-    RecordType(TEAMS, teams),
-    RecordType(ASSIGNMENT_RULES, assignment_rules),
+    RecordType(ASSIGNMENT_RULES, assignment_rules, uses=("directory",)),
     RecordType(SCORING_RULES, scoring_rules),
     RecordType(PRICE_BOOKS, price_books),
     RecordType(PRODUCTS, products),
@@ -98,9 +96,17 @@ class SalesService(CrmService):
     @rpc
     def get_forecast(self, params: dict) -> dict:
         query = load(forecast_query, params)
-        return forecast_read.dump(forecast.forecast(session=self.db, params=query))
+        return forecast_read.dump(
+            forecast.forecast(session=self.db, params=query, directory=self.directory)
+        )
 
     # --- Leads: capture, assignment, scoring, CSV import, conversion ------------------------
+
+    directory = EventConsumer(teams.HANDLERS)  # the gateway's teams
+
+    @event_handler("gateway", "#")
+    def on_directory_event(self, envelope: dict) -> None:
+        self.directory.apply(envelope)
 
     engagements = EventConsumer(
         {event_type: leads.on_engagement for event_type in leads.MARKETING_ENGAGEMENTS}
@@ -109,7 +115,11 @@ class SalesService(CrmService):
     @rpc
     def assign_lead(self, lead_id: str, data: dict) -> dict:
         lead = leads.assign(
-            session=self.db, lead_id=lead_id, data=load(lead_assignment, data), actor=self.caller
+            session=self.db,
+            lead_id=lead_id,
+            data=load(lead_assignment, data),
+            actor=self.caller,
+            directory=self.directory,
         )
         self.db.commit()
         return lead_read.dump(lead)

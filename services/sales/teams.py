@@ -1,61 +1,62 @@
-"""Teams of sales users: round-robin assignment turns within a team (`assignment`)."""
+"""Sales' copy of the teams of the gateway's user directory, kept from its `team_*` events
+(`crm/gateway`, applied once and in order by the service's `EventConsumer`): lead assignment
+takes turns among a team's members, and a team's forecast adds up theirs."""
 
 import uuid
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contracts.sales import team_read
+from contracts.sales import assignment_rule_read
 from infra import records
 from infra.context import Actor
-from infra.errors import Conflict
+from infra.db import utcnow
 from services.sales import events
 from services.sales.models import AssignmentRule, Team
 
-
-def get(*, session: Session, record_id) -> Team:
-    return records.get(session, Team, record_id)
+SOURCE = "crm/gateway"
 
 
-def get_all(*, session: Session, params: dict, actor: Actor) -> tuple[list[Team], None]:
-    """Every team (they are few), by name: one page."""
-    return list(session.scalars(select(Team).order_by(Team.name))), None
+def find(session: Session, team_id, directory) -> Team | None:
+    """The team, if the directory has it: a team made a moment ago, whose event has not
+    arrived yet, is fetched from the directory's event log (`directory`: the consumer)."""
+    team_id = records.parse_id(team_id)
+    team = session.get(Team, team_id)
+    if team is None:
+        directory.catch_up(session, SOURCE)
+        team = session.get(Team, team_id)
+    return team if team is not None and team.dissolved_at is None else None
 
 
-def create(*, session: Session, data: dict, actor: Actor) -> Team:
-    check_name_free(session, data["name"], None)
-    team = Team(name=data["name"], member_ids=as_strings(data.get("member_ids", [])), next_turn=0)
-    return events.created(session, team, team_read, actor)
+def on_team_saved(session: Session, envelope: dict) -> None:
+    """`team_created`, `team_updated`: the team as the directory has it now."""
+    data = envelope["data"]
+    team = session.get(Team, uuid.UUID(data["id"]))
+    if team is None:
+        team = Team(id=uuid.UUID(data["id"]), next_turn=0)
+        session.add(team)
+    team.name = data["name"]
+    team.member_ids = list(data["member_ids"])
+    session.flush()
 
 
-def update(*, session: Session, record_id, changes: dict, actor: Actor) -> Team:
-    team = get(session=session, record_id=record_id)
-    changes = dict(changes)
-    if "name" in changes:
-        check_name_free(session, changes["name"], team.id)
-    if "member_ids" in changes:
-        changes["member_ids"] = as_strings(changes["member_ids"])
-    events.updated(session, team, changes, team_read, actor)
-    return team
+def on_team_deleted(session: Session, envelope: dict) -> None:
+    """`team_deleted`: the team gets no more leads; the rules that gave it leads are paused
+    (each publishes its `assignment_rule_updated`), for an admin to retarget."""
+    team = session.get(Team, uuid.UUID(envelope["data"]["id"]))
+    if team is None or team.dissolved_at is not None:
+        return
+    team.dissolved_at = utcnow()
+    team.name = f"{team.name[:40]} (dissolved {team.id})"  # the name is free for a new team
+    team.member_ids = []
+    actor = Actor(via="directory")
+    for rule in session.scalars(select(AssignmentRule).where(AssignmentRule.team_id == team.id)):
+        events.updated(session, rule, {"active": False}, assignment_rule_read, actor)
+    session.flush()
 
 
-def delete(*, session: Session, record_id, actor: Actor) -> None:
-    team = get(session=session, record_id=record_id)
-    targeting = select(AssignmentRule.name).where(AssignmentRule.team_id == team.id)
-    names = ", ".join(sorted(session.scalars(targeting)))
-    if names:
-        raise Conflict(
-            f"Assignment rules give leads to this team ({names}): retarget or delete them first.",
-            {"team_id": [f"Used by the assignment rules {names}."]},
-        )
-    events.deleted(session, team, actor, name=team.name)
-
-
-def check_name_free(session: Session, name: str, team_id: uuid.UUID | None) -> None:
-    taken = session.scalar(select(Team.id).where(Team.name == name))
-    if taken is not None and taken != team_id:
-        raise Conflict(f"There is a team named {name!r} already.", {"name": ["Already taken."]})
-
-
-def as_strings(ids: list) -> list[str]:
-    return [str(user_id) for user_id in ids]
+HANDLERS = {
+    "team_created": on_team_saved,
+    "team_updated": on_team_saved,
+    "team_deleted": on_team_deleted,
+}

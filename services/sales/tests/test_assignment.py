@@ -1,22 +1,28 @@
 """Lead assignment: teams, rules by territory and source, round robin (also under concurrent
 creates, through a running service), manual reassignment; on SQLite and PostgreSQL."""
 
+import uuid
 from collections import Counter
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import func, select
 
-from infra.errors import Conflict, ValidationFailed
+from infra.errors import ValidationFailed
+from services.sales import teams
 from services.sales.models import AssignmentRule, Lead, Team
 from services.sales.service import SalesService
+from services.sales.tests.conftest import SALES_REP
 from services.sales.tests.test_leads import count, events, types
 
 ANNA, BERT, CARL, DORA = (f"0f8a7c1e-0000-4000-8000-00000000000{n}" for n in range(1, 5))
 
 
 def team(service, name="DACH", members=(ANNA, BERT)) -> dict:
-    return service.create_team({"name": name, "member_ids": list(members)})
+    """A team of the gateway's directory, as sales knows it from the directory's event."""
+    data = {"id": str(uuid.uuid4()), "name": name, "member_ids": list(members)}
+    teams.on_team_saved(service.db, {"type": "team_created", "data": data})
+    return data
 
 
 def owners(service, count_: int, **data) -> list[str]:
@@ -58,7 +64,7 @@ def test_rules_apply_by_position_to_country_region_and_source(service):
     assert owner(country="AT", source="expo") == DORA
     assert owner(country="AT") == ANNA
     assert owner(country="DE") == BERT
-    assert owner(country="FR") is None
+    assert owner(country="FR") == SALES_REP.user_id  # no rule: its creator's
 
 
 def test_inactive_rules_and_empty_teams_pass_the_lead_on(service):
@@ -117,37 +123,22 @@ def test_a_rule_update_keeps_one_existing_target(service, session):
     assert service.list_assignment_rules({"active": False})["items"] == []
 
 
-@pytest.mark.parametrize(
-    ("data", "field"),
-    [
-        ({"name": "Twice", "member_ids": [ANNA, ANNA]}, "member_ids"),
-        ({"name": "Bad", "member_ids": ["anna"]}, "member_ids"),
-        ({"member_ids": [ANNA]}, "name"),
-        ({"name": "x" * 101}, "name"),
-    ],
-)
-def test_bad_teams_are_refused(service, session, data, field):
-    with pytest.raises(ValidationFailed) as refused:
-        service.create_team(data)
-
-    assert field in refused.value.errors
-    assert count(session, Team) == 0
-
-
-def test_team_names_are_unique_and_a_team_in_use_stays(service, session):
+def test_a_team_dissolved_in_the_directory_gets_no_more_leads(service, session):
     dach = team(service)
-    with pytest.raises(Conflict) as taken:
-        team(service)
-    assert "name" in taken.value.errors
+    rule = service.create_assignment_rule({"name": "DACH", "team_id": dach["id"]})
+    renamed = {**dach, "name": "Central", "member_ids": [CARL]}
+    teams.on_team_saved(session, {"type": "team_updated", "data": renamed})
+    assert owners(service, 2) == [CARL, CARL]
 
-    service.create_assignment_rule({"name": "DACH", "team_id": dach["id"]})
-    with pytest.raises(Conflict) as in_use:
-        service.delete_team(dach["id"])
-    assert "team_id" in in_use.value.errors
+    teams.on_team_deleted(session, {"type": "team_deleted", "data": {"id": dach["id"]}})
 
-    renamed = service.update_team(dach["id"], {"name": "Central", "member_ids": [CARL]})
-    assert renamed["name"] == "Central" and renamed["member_ids"] == [CARL]
-    assert [t["name"] for t in service.list_teams({})["items"]] == ["Central"]
+    assert service.get_assignment_rule(rule["id"])["active"] is False
+    assert owners(service, 1) == [SALES_REP.user_id]  # no rule: the creator's
+    assert types(session)[-1] == "lead_assigned"
+    team(service, name="Central")  # the name is free again
+    with pytest.raises(ValidationFailed) as gone:
+        service.assign_lead(service.create_lead({"last_name": "X"})["id"], {"team_id": dach["id"]})
+    assert "team_id" in gone.value.errors
 
 
 def test_manual_assignment_to_a_user_or_to_a_team(service, session):
@@ -160,6 +151,7 @@ def test_manual_assignment_to_a_user_or_to_a_team(service, session):
     assert to_carl["owner_id"] == CARL and to_team["owner_id"] == ANNA
     assert types(session) == [
         "lead_created",
+        "lead_assigned",  # to its creator
         "lead_updated",
         "lead_assigned",
         "lead_updated",
@@ -181,31 +173,33 @@ def test_manual_assignment_to_a_user_or_to_a_team(service, session):
     ],
 )
 def test_bad_assignments_are_refused_and_nothing_changes(service, session, data, field):
-    teams = {"TEAM": team(service)["id"], "EMPTY": team(service, "Empty", ())["id"]}
+    named = {"TEAM": team(service)["id"], "EMPTY": team(service, "Empty", ())["id"]}
     lead = service.create_lead({"last_name": "Li"})
-    data = {key: teams.get(value, value) for key, value in data.items()}
+    data = {key: named.get(value, value) for key, value in data.items()}
 
     with pytest.raises(ValidationFailed) as refused:
         service.assign_lead(lead["id"], data)
 
     assert field in refused.value.errors
-    assert service.get_lead(lead["id"])["owner_id"] is None
-    assert types(session) == ["lead_created"]
+    assert service.get_lead(lead["id"])["owner_id"] == SALES_REP.user_id  # its creator still
+    assert types(session) == ["lead_created", "lead_assigned"]
 
 
 def test_concurrent_creates_take_distinct_turns(start_service, amqp_uri):
     """Twenty leads created at once through a running service (ten workers): each member of
     the team gets exactly its share, so no two creates took the same turn."""
     container = start_service(SalesService)
+    Session = next(d for d in container.dependencies if d.attr_name == "db").Session
+    dach = {"id": str(uuid.uuid4()), "name": "DACH", "member_ids": [ANNA, BERT, CARL, DORA]}
+    with Session.begin() as session:
+        teams.on_team_saved(session, {"type": "team_created", "data": dach})
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=30) as cluster:
         sales = cluster.sales
-        dach = sales.create_team({"name": "DACH", "member_ids": [ANNA, BERT, CARL, DORA]})
         sales.create_assignment_rule({"name": "All", "team_id": dach["id"]})
         calls = [sales.create_lead.call_async({"last_name": f"L{i}"}) for i in range(20)]
         assigned = Counter(call.result()["owner_id"] for call in calls)
 
     assert assigned == {ANNA: 5, BERT: 5, CARL: 5, DORA: 5}
-    Session = next(d for d in container.dependencies if d.attr_name == "db").Session
     with Session() as session:
         assert session.scalar(select(Team.next_turn)) == 20
         assert session.scalar(select(func.count()).select_from(Lead)) == 20
