@@ -87,16 +87,11 @@ def publish(session: Session, type: str, data: dict, actor: Actor) -> None:
     outbox.record(session, SOURCE, type, data, actor.as_dict())
 
 
-# The roles whose view of owned records is their own and their teams'. Admins see everything;
-# marketing, support and viewers work across the whole customer base (a segment, a caller's
-# ticket, a report), so they too see every record their role may read.
-RESTRICTED_ROLES = ("sales", "manager")
-
-
 @dataclass(frozen=True)
 class Scope:
     """What a user may see: the teams they belong to or lead, and the users whose records
-    they see (themselves, and the members of those teams); `sees=None`: everyone's."""
+    they see (themselves, and the members of those teams); `sees=None`: everyone's (an admin).
+    Which roles a record type restricts so is the type's own declaration (`infra.resource`)."""
 
     teams: list[str]
     sees: list[str] | None
@@ -107,7 +102,7 @@ def scope(session: Session, user: User) -> Scope:
         or_(Team.manager_id == user.id, Team.members.any(TeamMember.user_id == user.id))
     )
     team_ids = list(session.scalars(led_or_joined))
-    if user.role not in RESTRICTED_ROLES:
+    if user.role == "admin":
         return Scope(sorted(str(team_id) for team_id in team_ids), None)
     teammates = select(TeamMember.user_id).where(TeamMember.team_id.in_(team_ids))
     seen = {user.id, *session.scalars(teammates)}

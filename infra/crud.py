@@ -21,10 +21,11 @@ type that needs something unusual overrides that one method of `RecordType`.
 
 What every record type must do is done here, so none can forget it:
 - `If-Match`: checked before the domain sees an update or a delete;
-- who sees what: a record whose owner (the declaration's `owner_field`) is not among the users
-  the caller sees (`Actor.sees`, from the gateway's directory) is a 404 for get, update and
-  delete, and lists leave it out (`infra.records.visible_only`); a record without an owner is
-  everyone's. A new record is its creator's unless the request names an owner;
+- who sees what: for a caller of one of the declaration's `restricted_roles`, a record whose
+  owner (its `owner_field`) is not among the users the caller sees (`Actor.sees`, from the
+  gateway's directory) is a 404 for get, update and delete, and lists leave it out
+  (`infra.records.visible_only`); a record without an owner is everyone's. A new record is its
+  creator's unless the request names an owner;
 - fields only some roles may set or read (`writable_by`, `readable_by`).
 """
 
@@ -122,12 +123,14 @@ class RecordType:
 
     def scope(self, actor: Actor, writing: bool) -> tuple[str, list[str]] | None:
         """(owner field, the users whose records the caller sees), or None: no restriction."""
-        owner, resource = self.resource.owner_field, self.resource.name
-        if owner is None or actor.sees is None:
+        resource = self.resource
+        if resource.owner_field is None or actor.sees is None:
             return None
-        if not writing and resource in actor.open_reads:
+        if not set(actor.roles) & set(resource.restricted_roles):
             return None
-        return owner, actor.sees
+        if not writing and resource.name in actor.open_reads:
+            return None
+        return resource.owner_field, actor.sees
 
     def settable(self, data: dict, actor: Actor) -> dict:
         """`data`, if the caller's roles may set each of its fields; else a 422 naming them."""

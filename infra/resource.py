@@ -44,10 +44,12 @@ class Resource:
     # Create may find the record an outside system sent before (by its own id) instead of
     # making it again: the service answers `{"record", "created"}`, and a found one is a 200.
     finds_existing: bool = False
-    # Whose a record is: a user reads and changes their own records and their teams' (a
-    # manager, those of the teams they lead; admins, every record); a record outside that is a
-    # 404. None: every user who may read the type reads every record of it.
+    # Whose a record is: a user of `restricted_roles` reads and changes their own records and
+    # their teams' (a manager, those of the teams they lead); a record outside that is a 404.
+    # Admins, and the roles not listed, see every record their role may read (marketing,
+    # support and viewers work across the whole customer base). None: nobody's.
     owner_field: str | None = None
+    restricted_roles: tuple[str, ...] = ("sales", "manager")
     # A new record belongs to its creator unless the request names an owner (False: the
     # service decides, as lead assignment rules do).
     owned_by_creator: bool = True
