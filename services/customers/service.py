@@ -5,7 +5,7 @@ import base64
 from nameko.timer import timer
 
 from infra import config
-from infra.consumer import ANY_TYPE, EventConsumer, subscribe
+from infra.consumer import ANY_TYPE, EventConsumer
 from infra.errors import ValidationFailed, load
 from infra.records import page_of
 from infra.service import CrmService, Stopping, rpc
@@ -314,7 +314,7 @@ class CustomersService(CrmService):
         found = timeline.history(session=self.db, entity=entity, record_id=record_id, params=query)
         return page_of(change_read, found)
 
-    @subscribe(*PROJECTED_SOURCES)
+    @projection.subscribe(*PROJECTED_SOURCES)
     def on_event(self, envelope: dict) -> None:
         """Another service's event: onto the timelines of the contacts and accounts it names."""
         self.projection.apply(envelope)
