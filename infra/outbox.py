@@ -129,6 +129,17 @@ def actor_attributes(actor: dict) -> dict:
     return {name: value for name, value in attributes.items() if value}
 
 
+def as_published(envelope: dict) -> dict:
+    """A stored envelope as it leaves the outbox. Those recorded before December 2026 keep the
+    caller as an `actor` object: they leave with the attributes that replaced it."""
+    if "actor" not in envelope:
+        return envelope
+    published = {}
+    for key, value in envelope.items():
+        published.update(actor_attributes(value or {}) if key == "actor" else {key: value})
+    return published
+
+
 def events_since(
     session: Session, sequence: int, limit: int = 100, types: list[str] | None = None
 ) -> list[dict]:
@@ -137,7 +148,8 @@ def events_since(
     query = select(OutboxEvent.envelope).where(OutboxEvent.sequence > sequence)
     if types is not None:
         query = query.where(OutboxEvent.type.in_(types))
-    return list(session.scalars(query.order_by(OutboxEvent.sequence).limit(limit)))
+    rows = session.scalars(query.order_by(OutboxEvent.sequence).limit(limit))
+    return [as_published(envelope) for envelope in rows]
 
 
 class Relay:
@@ -190,7 +202,7 @@ class Relay:
         Two instances of a service may sweep the same event at once and both publish it: that
         is the at-least-once half of the contract, and consumers apply an event only once."""
         with self.Session() as session:
-            envelopes = list(
+            stored = list(
                 session.scalars(
                     select(OutboxEvent.envelope)
                     .where(OutboxEvent.published_at.is_(None), OutboxEvent.time < utcnow() - grace)
@@ -198,7 +210,7 @@ class Relay:
                     .limit(batch)
                 )
             )
-        count = self.publish(envelopes) if envelopes else 0
+        count = self.publish([as_published(envelope) for envelope in stored]) if stored else 0
         self.update_backlog()
         return count
 

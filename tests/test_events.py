@@ -16,6 +16,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from infra import outbox
 from infra.consumer import ConsumerPosition, EventConsumer, backfill, consume
 from infra.context import Actor
 from infra.db import Base as PlatformBase
@@ -201,6 +202,27 @@ def test_no_event_is_lost_while_the_broker_is_unreachable(customers_session, amq
     assert envelope["data"]["last_name"] == "Offline" and envelope["id"] == pending[0]["id"]
     assert unpublished(customers_session) == 0
     assert broker_back.sweep(grace=timedelta(0)) == 0
+
+
+def test_an_event_stored_with_an_actor_object_leaves_with_the_attributes(
+    customers_session, amqp_uri, outside
+):
+    erp = outside(routing_key="contact_created")
+    [recorded] = record_a_contact(customers_session, "Older")
+    with customers_session.begin() as session:  # as it was recorded before December 2026
+        stored = session.get(OutboxEvent, recorded["sequence"])
+        older = {key: value for key, value in recorded.items() if not key.startswith("actor")}
+        stored.envelope = {**older, "actor": {"user_id": "u-1", "roles": ["sales", "manager"]}}
+
+    with customers_session() as session:
+        [read] = outbox.events_since(session, recorded["sequence"] - 1)
+    assert Relay("customers", amqp_uri, customers_session, {}).sweep(grace=timedelta(0)) == 1
+    [(_, published)] = erp.receive(1)
+
+    assert read == published
+    assert set(published) == ENVELOPE_KEYS - {"actorvia"}
+    assert (published["actorid"], published["actorroles"]) == ("u-1", "sales,manager")
+    assert published["data"] == recorded["data"]
 
 
 def test_the_sweep_leaves_fresh_events_to_the_fast_path(customers_session, amqp_uri):
