@@ -191,5 +191,5 @@ class EventConsumer(DependencyProvider):
             self.from_now,
         )
 
-    def backfill(self, source: str, after: int, until: int, types: list[str] | None) -> list:
+    def backfill(self, source: str, after: int, until: int, types: list[str] | None) -> list[dict]:
         return backfill(self.container.config["AMQP_URI"], source, after, until, types)
