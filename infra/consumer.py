@@ -117,8 +117,11 @@ def consume(
         return 0
     missed = []
     if sequence > last + 1:
-        log.info("gap in %s after %s: backfilling", source, last)
-        missed = backfill(source, last, sequence - 1, handled_types(handlers))
+        types = handled_types(handlers)
+        # Bound to some types, a consumer sees the others as gaps all the time.
+        level = logging.INFO if types is None else logging.DEBUG
+        log.log(level, "gap in %s after %s: backfilling", source, last)
+        missed = backfill(source, last, sequence - 1, types)
     with Session.begin() as session:
         return apply_in_order(session, [*missed, envelope], handlers, consumer)
 
