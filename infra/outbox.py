@@ -6,10 +6,12 @@ sequences are gapless and follow commit order. The relay publishes what a sessio
 after that session commits; a timer sweeps what is left (the broker was down, the process died).
 """
 
+import json
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from kombu import serialization
 from nameko.amqp.publish import Publisher
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
@@ -28,6 +30,14 @@ SWEEP_GRACE = timedelta(seconds=2)  # leave the fast path time to publish first
 # Fail fast when the broker is unreachable (nameko's default retries for about 5 s): the event
 # is safe in the outbox and the sweep publishes it later.
 FAIL_FAST = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+# An event goes out as a CloudEvents structured-mode message: the envelope as the body, with
+# the content type the CloudEvents AMQP and RabbitMQ bindings give that mode (a reader that sees
+# `application/json` takes the body for the data alone, in binary mode). Registered by name
+# with kombu, so nameko consumers that accept it decode it as JSON (infra.consumer).
+CLOUDEVENTS = "cloudevents"
+CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
+serialization.register(CLOUDEVENTS, json.dumps, json.loads, content_type=CLOUDEVENTS_CONTENT_TYPE)
 
 
 class OutboxEvent(Base):
@@ -101,20 +111,45 @@ def envelope(
         "time": iso(moment),
         "datacontenttype": "application/json",
         "sequence": sequence,
-        "actor": actor,
+        **actor_attributes(actor),
         "data": data,
     }
 
 
-def events_since(session: Session, sequence: int, limit: int = 100) -> list[dict]:
+def actor_attributes(actor: dict) -> dict:
+    """The caller (`Actor.as_dict()`) as CloudEvents extension attributes, which can only be
+    scalars named in lowercase letters and digits: `actorid` (absent for the suite's own work),
+    `actorvia`, and `actorroles`, comma-separated (absent when none). The spec treats a null
+    attribute as absent: an empty one is left out rather than sent as null."""
+    attributes = {
+        "actorid": str(actor["user_id"]) if actor.get("user_id") else None,
+        "actorvia": actor.get("via"),
+        "actorroles": ",".join(actor.get("roles") or ()),
+    }
+    return {name: value for name, value in attributes.items() if value}
+
+
+def as_published(envelope: dict) -> dict:
+    """A stored envelope as it leaves the outbox. Those recorded before December 2026 keep the
+    caller as an `actor` object: they leave with the attributes that replaced it."""
+    if "actor" not in envelope:
+        return envelope
+    published = {}
+    for key, value in envelope.items():
+        published.update(actor_attributes(value or {}) if key == "actor" else {key: value})
+    return published
+
+
+def events_since(
+    session: Session, sequence: int, limit: int = 100, types: list[str] | None = None
+) -> list[dict]:
+    """The events after `sequence`, oldest first; only those of `types` when given."""
     limit = max(1, min(int(limit), MAX_EVENTS_PER_CALL))
-    rows = session.scalars(
-        select(OutboxEvent.envelope)
-        .where(OutboxEvent.sequence > sequence)
-        .order_by(OutboxEvent.sequence)
-        .limit(limit)
-    )
-    return list(rows)
+    query = select(OutboxEvent.envelope).where(OutboxEvent.sequence > sequence)
+    if types is not None:
+        query = query.where(OutboxEvent.type.in_(types))
+    rows = session.scalars(query.order_by(OutboxEvent.sequence).limit(limit))
+    return [as_published(envelope) for envelope in rows]
 
 
 class Relay:
@@ -132,14 +167,7 @@ class Relay:
         published = []
         try:
             for envelope in envelopes:
-                self.publisher.publish(
-                    envelope,
-                    exchange=self.exchange,
-                    routing_key=envelope["type"],
-                    declare=[self.exchange],
-                    message_id=envelope["id"],
-                    transport_options=dict(FAIL_FAST),
-                )
+                self.send(envelope)
                 published.append(envelope["sequence"])
                 metrics.EVENTS_PUBLISHED.labels(self.service_name, envelope["type"]).inc()
         except Exception as exc:  # the broker is unreachable or refused: the sweep retries
@@ -147,6 +175,18 @@ class Relay:
         if published:
             self._mark_published(published)
         return len(published)
+
+    def send(self, envelope: dict) -> None:
+        """Publish one envelope, without marking it published."""
+        self.publisher.publish(
+            envelope,
+            exchange=self.exchange,
+            routing_key=envelope["type"],
+            declare=[self.exchange],
+            message_id=envelope["id"],
+            serializer=CLOUDEVENTS,
+            transport_options=dict(FAIL_FAST),
+        )
 
     def _mark_published(self, sequences: list[int]) -> None:
         with self.Session.begin() as session:
@@ -162,7 +202,7 @@ class Relay:
         Two instances of a service may sweep the same event at once and both publish it: that
         is the at-least-once half of the contract, and consumers apply an event only once."""
         with self.Session() as session:
-            envelopes = list(
+            stored = list(
                 session.scalars(
                     select(OutboxEvent.envelope)
                     .where(OutboxEvent.published_at.is_(None), OutboxEvent.time < utcnow() - grace)
@@ -170,7 +210,7 @@ class Relay:
                     .limit(batch)
                 )
             )
-        count = self.publish(envelopes) if envelopes else 0
+        count = self.publish([as_published(envelope) for envelope in stored]) if stored else 0
         self.update_backlog()
         return count
 

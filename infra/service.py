@@ -13,7 +13,7 @@ from sqlalchemy import text
 from infra import config, outbox
 from infra.context import Caller
 from infra.db import Database
-from infra.errors import ServiceError
+from infra.errors import ServiceError, ValidationFailed
 from infra.metrics import Metrics
 from infra.outbox import EventRelay
 
@@ -49,9 +49,14 @@ class CrmService:
     metrics = Metrics()
 
     @rpc
-    def events_since(self, sequence: int, limit: int = 100) -> list[dict]:
-        """This service's events with a sequence above `sequence`, oldest first."""
-        return outbox.events_since(self.db, int(sequence), int(limit))
+    def events_since(self, sequence: int, limit: int = 100, types: list | None = None) -> list:
+        """This service's events with a sequence above `sequence`, oldest first; only those of
+        `types` (a list of event types) when given."""
+        if types is not None and not (
+            isinstance(types, list) and all(isinstance(t, str) for t in types)
+        ):
+            raise ValidationFailed("Bad event types.", {"types": ["A list of event types."]})
+        return outbox.events_since(self.db, int(sequence), int(limit), types)
 
     @rpc
     def health(self) -> dict:

@@ -1,6 +1,7 @@
 """Events as other systems and services see them: the envelope on the wire, the outbox when the
 broker is down, and consumers that apply each event exactly once, backfilling gaps."""
 
+import contextlib
 import json
 import time
 import uuid
@@ -8,18 +9,22 @@ from datetime import timedelta
 
 import pika
 import pytest
-from nameko.events import event_handler
+from cloudevents.core.bindings import amqp, rabbitmq
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import OPTIONAL_ATTRIBUTES, REQUIRED_ATTRIBUTES
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import String, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from infra.consumer import EventConsumer, backfill, consume
+from infra import outbox
+from infra.consumer import ConsumerPosition, EventConsumer, backfill, consume
 from infra.context import Actor
 from infra.db import Base as PlatformBase
 from infra.db import engine_for, session_factory
+from infra.errors import ValidationFailed
 from infra.outbox import OutboxEvent, Relay
 from infra.service import CrmService
-from infra.testing import empty_tables
+from infra.testing import empty_tables, postgres_database
 from services.customers import contacts
 
 ENVELOPE_KEYS = {
@@ -30,9 +35,12 @@ ENVELOPE_KEYS = {
     "time",
     "datacontenttype",
     "sequence",
-    "actor",
+    "actorid",
+    "actorvia",
+    "actorroles",
     "data",
 }
+EXTENSIONS = {"sequence", "actorid", "actorvia", "actorroles"}
 
 
 class OutsideConsumer:
@@ -46,13 +54,20 @@ class OutsideConsumer:
         self.channel.queue_bind(self.queue, exchange, routing_key=routing_key)
 
     def receive(self, count: int, timeout: float = 5.0) -> list[tuple]:
+        """`(properties, envelope)` of the next `count` messages."""
+        return [
+            (properties, json.loads(body)) for properties, body in self.messages(count, timeout)
+        ]
+
+    def messages(self, count: int, timeout: float = 5.0) -> list[tuple]:
+        """`(properties, body)` of the next `count` messages, as they came."""
         got, deadline = [], time.monotonic() + timeout
         while len(got) < count and time.monotonic() < deadline:
             method, properties, body = self.channel.basic_get(self.queue, auto_ack=True)
             if method is None:
                 time.sleep(0.05)
             else:
-                got.append((properties, json.loads(body)))
+                got.append((properties, body))
         return got
 
     def close(self):
@@ -88,9 +103,41 @@ def test_an_outside_pika_consumer_receives_contact_created_with_the_envelope(api
     assert isinstance(envelope["sequence"], int) and envelope["sequence"] >= 1
     assert envelope["data"]["id"] == created.json["id"]
     assert envelope["data"]["last_name"] == "Lovelace"
-    assert envelope["actor"]["roles"] == ["sales"] and envelope["actor"]["via"] == "api"
+    assert uuid.UUID(envelope["actorid"])
+    assert envelope["actorroles"] == "sales" and envelope["actorvia"] == "api"
     assert properties.message_id == envelope["id"]
-    assert properties.content_type == "application/json"
+    assert properties.content_type == "application/cloudevents+json"
+
+
+def test_the_official_cloudevents_sdk_reads_an_event_off_the_wire(api, outside):
+    erp = outside(routing_key="contact_created")
+    created = api.post("/api/v1/contacts", role="sales", json={"last_name": "Hopper"}).json
+
+    [(properties, body)] = erp.messages(1)
+
+    headers = properties.headers or {}
+    # Each reader picks structured or binary mode by the content type, and validates.
+    over_rabbitmq = rabbitmq.from_rabbitmq(
+        rabbitmq.RabbitMQMessage(headers, properties.content_type, body), JSONFormat()
+    )
+    over_amqp = amqp.from_amqp(
+        amqp.AMQPMessage({"content-type": properties.content_type}, headers, body), JSONFormat()
+    )
+    for event in (over_rabbitmq, over_amqp):
+        assert (event.get_type(), event.get_source()) == ("contact_created", "crm/customers")
+        assert event.get_data()["id"] == created["id"]
+        attributes = event.get_attributes()
+        extensions = set(attributes) - {*REQUIRED_ATTRIBUTES, *OPTIONAL_ATTRIBUTES}
+        assert extensions == EXTENSIONS
+        # The SDK checks extension names; the spec also wants scalar values.
+        assert all(isinstance(attributes[name], str | int | bool) for name in extensions)
+
+
+def test_the_suites_own_work_has_no_actor_id(customers_session):
+    [envelope] = record_a_contact(customers_session, "Byron")
+
+    assert envelope["actorvia"] == "system"
+    assert "actorid" not in envelope and "actorroles" not in envelope
 
 
 def test_sequences_rise_by_one_without_gaps_across_event_types(api, outside):
@@ -157,6 +204,27 @@ def test_no_event_is_lost_while_the_broker_is_unreachable(customers_session, amq
     assert broker_back.sweep(grace=timedelta(0)) == 0
 
 
+def test_an_event_stored_with_an_actor_object_leaves_with_the_attributes(
+    customers_session, amqp_uri, outside
+):
+    erp = outside(routing_key="contact_created")
+    [recorded] = record_a_contact(customers_session, "Older")
+    with customers_session.begin() as session:  # as it was recorded before December 2026
+        stored = session.get(OutboxEvent, recorded["sequence"])
+        older = {key: value for key, value in recorded.items() if not key.startswith("actor")}
+        stored.envelope = {**older, "actor": {"user_id": "u-1", "roles": ["sales", "manager"]}}
+
+    with customers_session() as session:
+        [read] = outbox.events_since(session, recorded["sequence"] - 1)
+    assert Relay("customers", amqp_uri, customers_session, {}).sweep(grace=timedelta(0)) == 1
+    [(_, published)] = erp.receive(1)
+
+    assert read == published
+    assert set(published) == ENVELOPE_KEYS - {"actorvia"}
+    assert (published["actorid"], published["actorroles"]) == ("u-1", "sales,manager")
+    assert published["data"] == recorded["data"]
+
+
 def test_the_sweep_leaves_fresh_events_to_the_fast_path(customers_session, amqp_uri):
     record_a_contact(customers_session, "Fresh")
 
@@ -179,25 +247,63 @@ def remember_contact(session, envelope: dict) -> None:
     session.add(SeenContact(id=envelope["data"]["id"], last_name=envelope["data"]["last_name"]))
 
 
+CONTACTS_MADE = {"contact_created": remember_contact}
+
+
 class LedgerService(CrmService):
-    """A consumer of customer events, as reporting will be."""
+    """A consumer of the contacts made, from the start, as reporting will be."""
 
     name = "ledger"
-    consumer = EventConsumer({"contact_created": remember_contact})
+    consumer = EventConsumer(CONTACTS_MADE)
 
-    @event_handler("customers", "#")
+    @consumer.subscribe("customers")
     def on_customer_event(self, envelope: dict) -> None:
         self.consumer.apply(envelope)
 
 
-@pytest.fixture
-def ledger_url(tmp_path):
-    url = f"sqlite:///{tmp_path}/ledger.db"
-    from infra import consumer, outbox  # noqa: F401  (platform tables)
+class LateLedgerService(CrmService):
+    """The same consumer, added to a suite with a history: it starts from now."""
 
-    PlatformBase.metadata.create_all(engine_for(url))
-    LedgerBase.metadata.create_all(engine_for(url))
-    return url
+    name = "late_ledger"
+    consumer = EventConsumer(CONTACTS_MADE, from_now=True)
+
+    @consumer.subscribe("customers")
+    def on_customer_event(self, envelope: dict) -> None:
+        self.consumer.apply(envelope)
+
+
+@pytest.fixture(scope="module")
+def ledger_databases(tmp_path_factory, backend):
+    """`make(name)`: a consumer's database of its own, on the module's backend."""
+    made: dict[str, str] = {}
+    with contextlib.ExitStack() as stack:
+
+        def make(name: str) -> str:
+            if name not in made:
+                if backend == "sqlite":
+                    url = f"sqlite:///{tmp_path_factory.mktemp(name)}/{name}.db"
+                else:
+                    url = stack.enter_context(postgres_database())
+                PlatformBase.metadata.create_all(engine_for(url))
+                LedgerBase.metadata.create_all(engine_for(url))
+                made[name] = url
+            return made[name]
+
+        yield make
+
+
+@pytest.fixture
+def ledger(ledger_databases):
+    """`ledger(name)`: the URL of that consumer's database, emptied after the test."""
+    used = []
+
+    def url(name: str = "ledger") -> str:
+        used.append(ledger_databases(name))
+        return used[-1]
+
+    yield url
+    for used_url in used:
+        empty_tables(used_url)
 
 
 def seen(url: str) -> list[str]:
@@ -205,56 +311,150 @@ def seen(url: str) -> list[str]:
         return sorted(session.scalars(select(SeenContact.last_name)))
 
 
-def test_an_event_received_twice_is_applied_once(ledger_url, customers_session, amqp_uri):
+def position_in(url: str) -> int:
+    with session_factory(url)() as session:
+        return session.get(ConsumerPosition, "crm/customers").last_sequence
+
+
+def no_backfill(*_):
+    raise AssertionError("no gap here")
+
+
+def make_contacts(amqp_uri: str, *steps: tuple) -> list[dict]:
+    """Creates a contact for each `("create", last_name)` and gives the contact created last
+    a title for each `("update", title)`; returns the events they published."""
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri}) as cluster:
+        before = cluster.customers.events_since(0, 1000)
+        made = [e["data"]["id"] for e in before if e["type"] == "contact_created"]
+        for step, value in steps:
+            if step == "create":
+                made.append(cluster.customers.create_contact({"last_name": value})["id"])
+            else:
+                cluster.customers.update_contact(made[-1], {"title": value})
+        return cluster.customers.events_since(before[-1]["sequence"] if before else 0, 1000)
+
+
+def test_an_event_received_twice_is_applied_once(ledger, customers_session):
     [envelope] = record_a_contact(customers_session, "Twice")
-    Ledger = session_factory(ledger_url)
-    handlers = {"contact_created": remember_contact}
+    url = ledger()
+    Ledger = session_factory(url)
 
-    def no_backfill(*_):
-        raise AssertionError("no gap here")
-
-    assert consume(Ledger, envelope, handlers, no_backfill, "ledger") == 1
-    assert consume(Ledger, envelope, handlers, no_backfill, "ledger") == 0
-    assert seen(ledger_url) == ["Twice"]
+    assert consume(Ledger, envelope, CONTACTS_MADE, no_backfill, "ledger") == 1
+    assert consume(Ledger, envelope, CONTACTS_MADE, no_backfill, "ledger") == 0
+    assert seen(url) == ["Twice"]
 
 
-def test_a_gap_is_backfilled_from_events_since(ledger_url, customers, amqp_uri):
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}) as cluster:
-        for name in ("One", "Two", "Three"):
-            cluster.customers.create_contact({"last_name": name})
-        third = cluster.customers.events_since(2, 1)[0]
+def test_a_gap_is_backfilled_from_events_since(ledger, customers, amqp_uri):
+    *_, third = make_contacts(amqp_uri, ("create", "One"), ("create", "Two"), ("create", "Three"))
+    url = ledger()
 
-    def fetch(source, after, until):
-        return backfill(amqp_uri, source, after, until)
+    def fetch(*args):
+        return backfill(amqp_uri, *args)
 
-    applied = consume(
-        session_factory(ledger_url), third, {"contact_created": remember_contact}, fetch, "ledger"
-    )
-
-    assert applied == 3
-    assert seen(ledger_url) == ["One", "Three", "Two"]
+    assert consume(session_factory(url), third, CONTACTS_MADE, fetch, "ledger") == 3
+    assert seen(url) == ["One", "Three", "Two"]
 
 
-def test_a_consuming_service_applies_each_event_once(
-    ledger_url, start_service, customers, amqp_uri
+def test_a_consumer_of_some_types_backfills_those_and_moves_past_the_others(
+    ledger, customers, amqp_uri
 ):
-    # The durable queue has gathered other tests' events (whose sequences restart per test).
-    with pika.BlockingConnection(pika.URLParameters(amqp_uri)) as connection:
-        connection.channel().queue_delete("evt-customers-#--ledger.on_customer_event")
-    start_service(LedgerService, DATABASE_URL=ledger_url)
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri}) as cluster:
-        cluster.customers.create_contact({"last_name": "Hopper"})
-        cluster.customers.create_contact({"last_name": "Lovelace"})
-        envelopes = cluster.customers.events_since(0, 10)
-    wait_for(lambda: seen(ledger_url) == ["Hopper", "Lovelace"])
-
-    redelivery = Relay("customers", amqp_uri, None, {})
-    redelivery.publisher.publish(
-        envelopes[0], exchange=redelivery.exchange, routing_key="contact_created"
+    events = make_contacts(
+        amqp_uri, ("create", "One"), ("update", "CFO"), ("create", "Two"), ("update", "CEO")
     )
+    assert [e["type"] for e in events] == ["contact_created", "contact_updated"] * 2
+    url = ledger()
+    Ledger = session_factory(url)
+    calls, fetched = [], []
+
+    def fetch(*args):
+        calls.append(args)
+        page = backfill(amqp_uri, *args)
+        fetched.extend(page)
+        return page
+
+    *_, three = make_contacts(amqp_uri, ("create", "Three"))
+    assert consume(Ledger, three, CONTACTS_MADE, fetch, "ledger") == 3
+    assert calls == [("crm/customers", 0, three["sequence"] - 1, ["contact_created"])]
+    assert [e["type"] for e in fetched] == ["contact_created"] * 2
+    assert seen(url) == ["One", "Three", "Two"]
+    assert position_in(url) == three["sequence"]
+    assert consume(Ledger, events[3], CONTACTS_MADE, no_backfill, "ledger") == 0  # late
+
+    # A gap of other types only: detected, asked for, and passed.
+    calls.clear()
+    fetched.clear()
+    *_, four = make_contacts(amqp_uri, ("update", "CTO"), ("create", "Four"))
+    assert consume(Ledger, four, CONTACTS_MADE, fetch, "ledger") == 1
+    assert calls == [
+        ("crm/customers", three["sequence"], four["sequence"] - 1, ["contact_created"])
+    ]
+    assert fetched == []
+    assert position_in(url) == four["sequence"]
+
+
+def test_events_since_refuses_types_that_are_not_a_list(customers, amqp_uri):
+    with (
+        ClusterRpcProxy({"AMQP_URI": amqp_uri}) as cluster,
+        pytest.raises(ValidationFailed) as refused,
+    ):
+        cluster.customers.events_since(0, 10, "contact_created")
+
+    assert "types" in refused.value.errors
+
+
+def test_a_consumer_from_now_skips_history_and_then_fills_gaps(ledger, customers, amqp_uri):
+    events = make_contacts(amqp_uri, *(("create", name) for name in ("A", "B", "C", "D", "E")))
+    url = ledger()
+    Ledger = session_factory(url)
+
+    def fetch(*args):
+        return backfill(amqp_uri, *args)
+
+    assert consume(Ledger, events[2], CONTACTS_MADE, no_backfill, "ledger", from_now=True) == 1
+    assert seen(url) == ["C"]
+    assert consume(Ledger, events[1], CONTACTS_MADE, no_backfill, "ledger", from_now=True) == 0
+    assert consume(Ledger, events[4], CONTACTS_MADE, fetch, "ledger", from_now=True) == 2
+    assert seen(url) == ["C", "D", "E"]
+
+
+def forget_queue(amqp_uri: str, queue: str) -> None:
+    """The durable queue has gathered other tests' events (whose sequences restart per test)."""
+    with pika.BlockingConnection(pika.URLParameters(amqp_uri)) as connection:
+        connection.channel().queue_delete(queue)
+
+
+def test_a_consuming_service_applies_each_event_once(ledger, start_service, customers, amqp_uri):
+    forget_queue(amqp_uri, "evt-customers-contact_created--ledger.on_customer_event")
+    url = ledger()
+    start_service(LedgerService, DATABASE_URL=url)
+
+    # Bound to contact_created, it receives Lovelace's right after Hopper's: the update between
+    # them is a gap, which it asks the customers service about.
+    events = make_contacts(amqp_uri, ("create", "Hopper"), ("update", "Rear admiral"))
+    wait_for(lambda: seen(url) == ["Hopper"])
+    [lovelace] = make_contacts(amqp_uri, ("create", "Lovelace"))
+    wait_for(lambda: seen(url) == ["Hopper", "Lovelace"])
+    assert position_in(url) == lovelace["sequence"]
+
+    Relay("customers", amqp_uri, None, {}).send(events[0])  # delivered again
     time.sleep(0.5)
 
-    assert seen(ledger_url) == ["Hopper", "Lovelace"]
+    assert seen(url) == ["Hopper", "Lovelace"]
+
+
+def test_a_consuming_service_added_later_does_not_replay_history(
+    ledger, start_service, customers, amqp_uri
+):
+    forget_queue(amqp_uri, "evt-customers-contact_created--late_ledger.on_customer_event")
+    make_contacts(amqp_uri, ("create", "Babbage"), ("create", "Byron"))
+    url = ledger("late_ledger")
+    start_service(LateLedgerService, DATABASE_URL=url)
+
+    [after] = make_contacts(amqp_uri, ("create", "Somerville"))
+
+    wait_for(lambda: seen(url) != [])
+    assert seen(url) == ["Somerville"]
+    assert position_in(url) == after["sequence"]
 
 
 def wait_for(condition, timeout: float = 5.0) -> None:

@@ -29,7 +29,7 @@ from contracts.customers import (
     timeline_query,
 )
 from infra import config
-from infra.consumer import ANY_TYPE, EventConsumer, subscribe
+from infra.consumer import ANY_TYPE, EventConsumer
 from infra.crud import RecordType, keeps
 from infra.errors import ValidationFailed, load
 from infra.records import page_of
@@ -151,7 +151,7 @@ class CustomersService(CrmService):
         found = timeline.history(session=self.db, entity=entity, record_id=record_id, params=query)
         return page_of(change_read, found)
 
-    @subscribe(*PROJECTED_SOURCES)
+    @projection.subscribe(*PROJECTED_SOURCES)
     def on_event(self, envelope: dict) -> None:
         """Another service's event: onto the timelines of the contacts and accounts it names."""
         self.projection.apply(envelope)

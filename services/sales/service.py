@@ -5,7 +5,6 @@ the domain, commit, dump."""
 import base64
 import binascii
 
-from nameko.events import event_handler
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
@@ -104,7 +103,7 @@ class SalesService(CrmService):
 
     directory = EventConsumer(teams.HANDLERS)  # the gateway's teams
 
-    @event_handler("gateway", "#")
+    @directory.subscribe("gateway")
     def on_directory_event(self, envelope: dict) -> None:
         self.directory.apply(envelope)
 
@@ -152,24 +151,26 @@ class SalesService(CrmService):
         self.db.commit()
         return lead_import_result.dump(result)
 
-    @event_handler("marketing", "#")
+    @engagements.subscribe("marketing")
     def on_marketing_event(self, envelope: dict) -> None:
         self.engagements.apply(envelope)
 
     # --- References to the customers service's contacts --------------------------------------
-    # Bound to these two types alone, not through an EventConsumer: following a merge or an
-    # erasure is idempotent, and sales needs none of the customers service's other events (an
-    # EventConsumer would fetch every one of them to keep its sequence without gaps).
+    # Merges and erasures only, from the time sales was added on: no sales record names a
+    # contact before that. The consumer is bound to these two types, and a gap of other types
+    # between them costs one `events_since` call for these types, not a fetch of each.
 
-    @event_handler("customers", "contacts_merged")
-    def follow_merged_contact(self, envelope: dict) -> None:
-        customer_links.on_contacts_merged(self.db, envelope)
-        self.db.commit()
+    contact_links = EventConsumer(
+        {
+            "contacts_merged": customer_links.on_contacts_merged,
+            "contact_erased": customer_links.on_contact_erased,
+        },
+        from_now=True,
+    )
 
-    @event_handler("customers", "contact_erased")
-    def forget_erased_contact(self, envelope: dict) -> None:
-        customer_links.on_contact_erased(self.db, envelope)
-        self.db.commit()
+    @contact_links.subscribe("customers")
+    def on_customers_event(self, envelope: dict) -> None:
+        self.contact_links.apply(envelope)
 
     @timer(interval=RESCORE_SECONDS)
     def rescore_fading_leads(self) -> None:

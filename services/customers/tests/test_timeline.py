@@ -31,7 +31,7 @@ def sales_event(type: str, data: dict, sequence: int = 1) -> dict:
         "time": "2026-03-02T10:00:00Z",
         "datacontenttype": "application/json",
         "sequence": sequence,
-        "actor": {"user_id": None, "roles": [], "via": "system"},
+        "actorvia": "system",
         "data": data,
     }
 

@@ -52,7 +52,11 @@ def test_create_answers_the_lead_and_publishes_lead_created(service, session):
     [envelope] = events(session)
     assert envelope["type"] == "lead_created" and envelope["source"] == "crm/sales"
     assert envelope["data"] == lead
-    assert envelope["actor"] == SALES_REP.as_dict()
+    assert (envelope["actorid"], envelope["actorroles"], envelope["actorvia"]) == (
+        SALES_REP.user_id,
+        "sales",
+        "api",
+    )
 
 
 def test_an_owner_given_is_kept_and_announced(service, session):

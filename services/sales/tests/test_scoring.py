@@ -143,7 +143,7 @@ def test_the_daily_rescoring_lets_engagements_fade(service, session):
     assert service.get_lead(lead["id"])["score"] == 50
     assert service.list_leads({"score_min": 50})["items"][0]["id"] == lead["id"]
     assert events(session)[-1]["type"] == "lead_scored"
-    assert events(session)[-1]["actor"]["via"] == "system"
+    assert events(session)[-1]["actorvia"] == "system"
     assert service.get_lead(untouched["id"])["version"] == version
 
 
