@@ -4,13 +4,13 @@ import base64
 import binascii
 
 from nameko.events import event_handler
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from infra import config
 from infra.consumer import EventConsumer
 from infra.errors import ValidationFailed, load
 from infra.records import page_of
+from infra.rpc import BoundedRpcProxy
 from infra.service import CrmService, rpc
 from services.sales import (
     activities,
@@ -100,7 +100,7 @@ ACTIVITY_DUE_SECONDS = float(config.env("CRM_ACTIVITY_DUE_SECONDS", "60"))
 class SalesService(CrmService):
     name = "sales"
 
-    customers = RpcProxy("customers")  # accounts and contacts live there
+    customers = BoundedRpcProxy("customers")  # accounts and contacts live there
 
     # ---- Pipelines, opportunities, forecast and quotas ----
 
