@@ -40,7 +40,7 @@ def procfile(path: Path = PROCFILE) -> dict[str, str]:
 
 
 def instance_counts(scale: str, names) -> dict[str, int]:
-    """`customers=2,sales=3` (honcho's `--concurrency` syntax); one of every other process."""
+    """`customers=2,sales=3`: that many instances of each, one of every other process."""
     counts = dict.fromkeys(names, 1)
     for item in filter(None, (part.strip() for part in scale.split(","))):
         name, _, count = item.partition("=")
@@ -60,6 +60,11 @@ def instances(processes: dict[str, str], counts: dict[str, int], port_base: int)
             yield f"{name}.{number}", command, port_base + 100 * index + number - 1
 
 
+def literal(text) -> str:
+    """A value as supervisor reads it: `%(...)s` are its own expansions, so % is doubled."""
+    return str(text).replace("%", "%%")
+
+
 def supervisord_conf(to_run, directory: Path) -> str:
     """supervisord's configuration: in the foreground, its own log and every process's output
     on its standard output."""
@@ -67,19 +72,18 @@ def supervisord_conf(to_run, directory: Path) -> str:
     sections = [
         "[supervisord]",
         "nodaemon=true",
-        f"user={user}",
+        f"user={literal(user)}",
         "logfile=/dev/null",  # in the foreground it logs to its standard output as well
         "logfile_maxbytes=0",
-        f"pidfile={directory / 'supervisord.pid'}",
-        f"childlogdir={directory}",
+        f"pidfile={literal(directory / 'supervisord.pid')}",
+        f"childlogdir={literal(directory)}",
     ]
     for name, command, port in to_run:
         sections += [
             "",
             f"[program:{name}]",
-            # supervisor reads `%(...)s` as its own expansions: a literal % is doubled.
-            "command=" + shlex.join(["/bin/sh", "-c", command]).replace("%", "%%"),
-            f"directory={config.ROOT}",
+            "command=" + literal(shlex.join(["/bin/sh", "-c", command])),
+            f"directory={literal(config.ROOT)}",
             f'environment=PORT="{port}"',
             "autorestart=true",
             f"startsecs={START_SECONDS}",
