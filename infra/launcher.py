@@ -20,7 +20,7 @@ from pathlib import Path
 from infra import config
 
 PROCFILE = config.ROOT / "Procfile"
-START_SECONDS = 5
+START_SECONDS = 10  # a nameko service takes up to several seconds to start on 2 busy cores
 START_RETRIES = 30
 STOP_SECONDS = 15
 

@@ -1,5 +1,6 @@
 """The README's `make run`, as a new user runs it: every process comes up behind the gateway,
-a service scales to several instances, a killed process is restarted on its own, the suite
+a service scales to several instances, a killed process is restarted on its own (one that
+cannot start, after growing delays), the suite
 serves again after a broker restart with every event published, Ctrl-C stops everything, and a
 missing broker is one clear line instead of a traceback."""
 
@@ -7,9 +8,11 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
+from datetime import datetime
 
 import pika
 import pytest
@@ -185,6 +188,39 @@ def test_a_killed_service_process_is_restarted_and_serves_again_the_others_untou
 
     assert "exited: customers.1 (terminated by SIGKILL; not expected)" in output, output
     assert "exited: sales.1" not in output and "exited: gateway.1" not in output, output
+
+
+def supervisor_times(output: str, event: str, name: str) -> list[datetime]:
+    """When supervisor logged `event` (exited, spawned) for the process `name`."""
+    pattern = rf"^(\S+ \S+) \w+ {event}: '?{re.escape(name)}'? "
+    return [
+        datetime.strptime(moment, "%Y-%m-%d %H:%M:%S,%f")
+        for moment in re.findall(pattern, output, re.MULTILINE)
+    ]
+
+
+@pytest.mark.timeout(300)
+def test_a_process_that_fails_to_start_is_retried_after_growing_delays(tmp_path, amqp_uri):
+    env = environment(tmp_path, amqp_uri, free_port())
+    with socket.socket() as taken:  # customers.1's metrics port: it cannot start
+        taken.bind(("127.0.0.1", int(env["PORT_BASE"])))
+        taken.listen()
+        suite = MakeRun(env)
+        try:
+            wait_until(lambda: len(suite.pids("customers.1")) == 4, "three failed starts", 240)
+        finally:
+            taken.close()
+        try:
+            wait_until(suite.ready, "the suite's readiness once the port is free", 120)
+        finally:
+            output = suite.ctrl_c()
+
+    assert "exited: customers.1 (exit status 1; not expected)" in output, output
+    exited = supervisor_times(output, "exited", "customers.1")
+    spawned = supervisor_times(output, "spawned", "customers.1")[1:]
+    delays = [(start - end).total_seconds() for end, start in zip(exited, spawned, strict=True)]
+    assert delays[2] > delays[1] > 0.9, delays  # supervisor waits 1, 2, 3, ... s
+    assert "success: customers.1 entered RUNNING state" in output, output
 
 
 def test_make_run_without_a_broker_says_so_in_one_line(tmp_path):
