@@ -1,8 +1,8 @@
 """The README's `make run`, as a new user runs it: every process comes up behind the gateway,
 a service scales to several instances, a killed process is restarted on its own (one that
-cannot start, after growing delays), the suite
-serves again after a broker restart with every event published, Ctrl-C stops everything, and a
-missing broker is one clear line instead of a traceback."""
+cannot start, after growing delays), the suite serves again after a broker restart with every
+event published, Ctrl-C stops everything, and a missing broker is one clear line instead of a
+traceback."""
 
 import json
 import os
