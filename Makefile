@@ -16,8 +16,7 @@ $(BIN)/activate: requirements.txt constraints.txt
 run: $(BIN)/activate
 	@$(BIN)/python -m infra.preflight
 	@$(BIN)/python -m infra.migrations
-	@$(BIN)/honcho start --procfile Procfile --port $${PORT_BASE:-9100} $(if $(SCALE),--concurrency $(SCALE)) \
-		|| [ $$? -eq 130 ]
+	@SCALE='$(SCALE)' $(BIN)/python -m infra.launcher
 
 migrate: $(BIN)/activate
 	$(BIN)/python -m infra.migrations

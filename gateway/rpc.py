@@ -16,16 +16,11 @@ from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from infra.context import CONTEXT_KEY, Actor
-from infra.errors import ServiceError
+from infra.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 # nameko asks for mandatory delivery and warns that, without confirms, it cannot see a refusal.
 warnings.filterwarnings("ignore", message="Mandatory delivery was requested")
-
-
-class ServiceUnavailable(ServiceError):
-    status = 503
-    title = "Service unavailable"
 
 
 class RpcClient:

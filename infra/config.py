@@ -28,4 +28,11 @@ def database_url(component: str) -> str:
 
 
 def rpc_timeout() -> float:
+    """Seconds the gateway waits for a service."""
     return float(env("CRM_RPC_TIMEOUT", "5"))
+
+
+def service_rpc_timeout() -> float:
+    """Seconds a service waits for another: half the gateway's wait, so that its 503 naming the
+    other service reaches the gateway before the gateway gives up on the caller."""
+    return rpc_timeout() / 2

@@ -76,6 +76,14 @@ class PreconditionFailed(ServiceError):
     title = "Precondition failed"
 
 
+@deserialize_to_instance
+class ServiceUnavailable(ServiceError):
+    """Another service (or the broker) did not answer in time."""
+
+    status = 503
+    title = "Service unavailable"
+
+
 def load(schema: Schema, data, **kwargs) -> dict:
     """`schema.load`, with marshmallow's errors raised as `ValidationFailed` (422)."""
     try:

@@ -46,8 +46,8 @@ def where_things_are() -> str:
 
 
 def metrics_ports() -> list[tuple[str, int]]:
-    """Where each service's first instance serves metrics under `make run`: honcho gives the
-    Procfile's n-th process the port PORT_BASE + 100 n."""
+    """Where each service's first instance serves metrics under `make run`: the launcher gives
+    the Procfile's n-th process the port PORT_BASE + 100 n."""
     base = int(config.env("PORT_BASE", "9100"))
     return [(name, base + 100 * index) for index, name in enumerate(config.SERVICES)]
 

@@ -1,8 +1,10 @@
 """What every CRM service has: its database, the outbox relay, the caller, metrics, and the RPC
 methods and timer that make its event log readable and reliably published."""
 
-import functools
+import logging
 
+from amqp.exceptions import AMQPError
+from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Responder
@@ -17,11 +19,29 @@ from infra.errors import ServiceError, ValidationFailed
 from infra.metrics import Metrics
 from infra.outbox import EventRelay
 
+log = logging.getLogger(__name__)
+
 SWEEP_INTERVAL = float(config.env("CRM_OUTBOX_SWEEP_SECONDS", "5"))
 
-# RPC replies are published without waiting for the broker's confirm: a lost reply ends as the
-# caller's timeout (503) either way, and the confirm costs a round trip and CPU on every call.
-Responder.publisher_cls = functools.partial(Publisher, use_confirms=False)
+
+class ReplyPublisher(Publisher):
+    """Publishes RPC replies without waiting for the broker's confirm: a lost reply ends as the
+    caller's timeout (503) either way, and the confirm costs a round trip and CPU on every call.
+
+    A reply the broker cannot take (it went away while the worker ran) is dropped with a
+    warning. nameko would let the error kill the whole service; the change the worker made is
+    committed and its events are in the outbox, so the caller's timeout is all that is lost."""
+
+    use_confirms = False
+
+    def publish(self, payload, **kwargs):
+        try:
+            super().publish(payload, **kwargs)
+        except (OperationalError, AMQPError, OSError) as exc:
+            log.warning("RPC reply dropped, the broker is unreachable: %s", exc)
+
+
+Responder.publisher_cls = ReplyPublisher
 
 # An RPC entrypoint whose ServiceErrors (not found, validation, ...) are answers to the caller,
 # logged as warnings, not as crashes with a traceback.

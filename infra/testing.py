@@ -6,12 +6,18 @@
 - `backend`: parametrizes a test over SQLite and PostgreSQL.
 - `db_session`: a session whose work is rolled back after the test, for unit tests.
 - `start_service`: a running service container against the test broker and a migrated database.
+- `own_broker`: a RabbitMQ node of the test's own, on other ports, for tests that stop a broker.
 """
 
 import contextlib
+import os
+import signal
+import socket
 import subprocess
+import time
 import uuid
 import warnings
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -159,3 +165,95 @@ def start_service(running_services, database_url, backend):
     yield start
     for url in used:
         empty_tables(url)
+
+
+# The node's own scripts: the /usr/sbin wrappers switch to the rabbitmq user, who may not write
+# to the test's temporary directory.
+RABBITMQ_BIN = Path("/usr/lib/rabbitmq/bin")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class BrokerNode:
+    """A RabbitMQ node of its own (name, ports, data, logs, Erlang cookie under `directory`),
+    so a test can stop a broker without touching the machine's."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.port = free_port()
+        self.name = f"crm-test-{uuid.uuid4().hex[:8]}@localhost"
+        self.amqp_uri = f"amqp://guest:guest@127.0.0.1:{self.port}/"
+        (directory / "rabbitmq.conf").write_text(f"listeners.tcp.local = 127.0.0.1:{self.port}\n")
+        for empty in ("rabbitmq-env.conf", "enabled_plugins"):
+            (directory / empty).write_text("")
+        self.env = {
+            **os.environ,
+            "HOME": str(directory),  # where Erlang keeps the node's cookie
+            "RABBITMQ_NODENAME": self.name,
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(free_port()),
+            "RABBITMQ_CONFIG_FILE": str(directory / "rabbitmq.conf"),
+            "RABBITMQ_CONF_ENV_FILE": str(directory / "rabbitmq-env.conf"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(directory / "enabled_plugins"),
+            "RABBITMQ_MNESIA_BASE": str(directory / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(directory / "log"),
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+        }
+        self.process: subprocess.Popen | None = None
+
+    def ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(RABBITMQ_BIN / "rabbitmqctl"), "-n", self.name, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def start(self, timeout: float = 90) -> None:
+        with open(self.directory / "server.out", "w") as out:
+            self.process = subprocess.Popen(
+                [str(RABBITMQ_BIN / "rabbitmq-server")],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while self.ctl("await_startup", "--timeout", "30").returncode:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"RabbitMQ node {self.name} did not start: see {self.directory}")
+            time.sleep(1)
+
+    def stop_app(self) -> None:
+        self.ctl("stop_app").check_returncode()
+
+    def start_app(self) -> None:
+        self.ctl("start_app").check_returncode()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.ctl("stop")
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+@pytest.fixture
+def own_broker(tmp_path_factory):
+    """A RabbitMQ node of the test's own on free ports, stopped (by its name) after the test."""
+    if not (RABBITMQ_BIN / "rabbitmq-server").exists():
+        pytest.skip(f"a second RabbitMQ node needs {RABBITMQ_BIN}/rabbitmq-server")
+    node = BrokerNode(tmp_path_factory.mktemp("rabbitmq"))
+    try:
+        node.start()
+        yield node
+    finally:
+        node.stop()

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from infra import config
+from infra import config, launcher
 from infra.migrations import COMPONENTS
 
 ROOT = config.ROOT
@@ -42,10 +42,7 @@ def deploy_files() -> list[Path]:
 def procfile() -> dict[str, tuple[dict[str, str], list[str]]]:
     """Each process: the variables its line sets, and its command without them or `exec`."""
     processes = {}
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        name, _, command = line.partition(":")
+    for name, command in launcher.procfile().items():
         words = shlex.split(command)
         assignments = {}
         while words and re.fullmatch(r"[A-Za-z_]\w*=.*", words[0]):
@@ -53,7 +50,7 @@ def procfile() -> dict[str, tuple[dict[str, str], list[str]]]:
             assignments[key] = value
         if words[:1] == ["exec"]:
             words.pop(0)
-        processes[name.strip()] = (assignments, words)
+        processes[name] = (assignments, words)
     return processes
 
 

@@ -216,3 +216,31 @@ def test_a_merged_contact_is_followed_and_an_erased_one_forgotten(api):
     assert wait_until(lambda: deal_contact() is None)
     lead = api.get(f"{LEADS}/{lead_id}").json
     assert (lead["contact_id"], lead["email"], lead["last_name"]) == (None, None, None)
+
+
+def test_sales_answers_503_in_bounded_time_when_customers_does_not_answer(
+    api, customers, monkeypatch
+):
+    lead = qualified_lead(api)
+    account = api.post(ACCOUNTS, json={"name": "Acme"}).json
+    # Sales waits half of CRM_RPC_TIMEOUT for customers: 0.75 s, under the gateway's 2 s here.
+    monkeypatch.setenv("CRM_RPC_TIMEOUT", "1.5")
+    customers.kill()
+
+    started = time.monotonic()
+    converted = convert(api, lead, {"opportunity": DEAL})
+    opportunity = api.post(
+        "/api/v1/opportunities",
+        role="sales",
+        json={"name": "Deal", "account_id": account["id"], **DEAL},
+    )
+    elapsed = time.monotonic() - started
+
+    for response in (converted, opportunity):
+        assert response.status_code == 503, response.json
+        assert response.mimetype == "application/problem+json"
+        assert response.json["detail"] == "The customers service did not answer in time."
+    assert elapsed < 2 * 2.0  # each answered before the gateway's own 2 s timeout
+    assert api.get(f"{LEADS}/{lead['id']}").json["status"] == "qualified"
+    assert items(api, "/api/v1/opportunities") == []
+    assert [e["type"] for e in sales_events(api)] == ["lead_created", "lead_updated"]

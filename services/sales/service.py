@@ -5,7 +5,6 @@ the domain, commit, dump."""
 import base64
 import binascii
 
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from contracts.sales import (
@@ -41,6 +40,7 @@ from infra import config
 from infra.consumer import EventConsumer
 from infra.crud import RecordType, keeps
 from infra.errors import ValidationFailed, load
+from infra.rpc import BoundedRpcProxy
 from infra.service import CrmService, rpc
 from services.sales import (
     activities,
@@ -83,7 +83,7 @@ ACTIVITY_DUE_SECONDS = float(config.env("CRM_ACTIVITY_DUE_SECONDS", "60"))
 class SalesService(CrmService):
     name = "sales"
 
-    customers = RpcProxy("customers")  # accounts and contacts live there
+    customers = BoundedRpcProxy("customers")  # accounts and contacts live there
 
     # ---- Pipelines, opportunities, forecast and quotas ----
 
