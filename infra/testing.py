@@ -25,8 +25,8 @@ from infra.db import engine_for
 from infra.migrations import upgrade
 
 BACKENDS = ("sqlite", "postgresql")
-# The shared test data beside the checkout: a messy contacts export and its manifest.
-SHARED_DATA = config.ROOT.parent / "shared" / "data"
+# Test data kept in the checkout: a messy contacts export (UTF-8 and GBK) and its manifest.
+TEST_DATA = config.ROOT / "tests" / "data"
 POSTGRES_ADMIN_DSN = config.env(
     "CRM_TEST_POSTGRES_DSN", "host=127.0.0.1 user=postgres dbname=postgres"
 )
