@@ -1,7 +1,8 @@
 """The whole sales journey through the gateway, with every service running on the real broker
 (SQLite and PostgreSQL): a new lead, qualified and converted into a contact, an account and an
-opportunity; a quote, sent and accepted into an order; the order confirmed and paid. An ERP's
-plain pika consumer sees each step's event, and the customer's timeline shows them."""
+opportunity; a quote, sent and accepted into an order (winning the opportunity); the order
+confirmed and paid. An ERP's plain pika consumer sees each step's event, and the customer's
+timeline shows them."""
 
 import time
 
@@ -15,6 +16,7 @@ STEPS = [
     "quote_sent",
     "quote_accepted",
     "order_placed",
+    "opportunity_won",
     "order_confirmed",
     "payment_received",
     "order_paid",

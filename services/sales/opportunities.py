@@ -160,6 +160,21 @@ def update(
     return opportunity
 
 
+def win(session: Session, opportunity: Opportunity, actor: Actor) -> None:
+    """Move the opportunity to its pipeline's won stage, as a PATCH naming that stage does."""
+    won = session.scalar(
+        select(Stage).where(Stage.pipeline_id == opportunity.pipeline_id, Stage.outcome == "won")
+    )
+    update(
+        session=session,
+        opportunity_id=opportunity.id,
+        changes={"stage_id": won.id},
+        expected_version=None,
+        actor=actor,
+        customers=None,  # names no account or contact anew: nothing to check there
+    )
+
+
 def delete(*, session: Session, opportunity_id, expected_version: int | None, actor: Actor) -> None:
     opportunity = get(session=session, opportunity_id=opportunity_id)
     records.check_version(opportunity, expected_version)

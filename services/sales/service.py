@@ -77,6 +77,7 @@ from services.sales.schemas import (
     quota_query,
     quota_read,
     quota_update,
+    quote_acceptance,
     quote_create,
     quote_query,
     quote_read,
@@ -564,11 +565,12 @@ class SalesService(CrmService):
         return quote_read.dump(quote)
 
     @rpc
-    def accept_quote(self, quote_id: str, expected_version=None) -> dict:
+    def accept_quote(self, quote_id: str, data: dict | None = None, expected_version=None) -> dict:
         """Answers the order the accepted quote placed."""
         order = quotes.accept(
             session=self.db,
             quote_id=quote_id,
+            data=load(quote_acceptance, data or {}),
             expected_version=expected_version,
             actor=self.caller,
         )
