@@ -15,6 +15,8 @@ from infra.service import CrmService, rpc
 from infra.testing import postgres_database
 from tests.test_events import OutsideConsumer
 
+pytestmark = pytest.mark.service  # the outbox in process, on the real database and broker
+
 
 class DiaryService(CrmService):
     name = "diary"

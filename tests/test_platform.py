@@ -18,6 +18,8 @@ from infra.db import engine_for
 from infra.errors import ValidationFailed
 from services.customers.service import CustomersService
 
+pytestmark = pytest.mark.service  # the platform's code in process, on the real database and broker
+
 
 def test_a_slow_postgresql_query_does_not_stall_other_green_threads(database_url):
     engine = engine_for(database_url("customers", "postgresql"))
