@@ -61,19 +61,22 @@ def postgres_database():
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    """`database_url(component, backend)`: a database migrated to head, one per pair a session."""
+    """`database_url(component, backend)`: a database migrated to head, one per pair a session.
+    `database_url(component, backend, apart=True)`: another one, that no service container
+    started by `start_service` uses (nor sweeps its outbox)."""
     made: dict = {}
     stack = contextlib.ExitStack()
 
-    def make(component: str, backend: str = "sqlite") -> str:
-        if (component, backend) not in made:
+    def make(component: str, backend: str = "sqlite", apart: bool = False) -> str:
+        key = (component, backend, apart)
+        if key not in made:
             if backend == "sqlite":
                 url = f"sqlite:///{tmp_path_factory.mktemp(component)}/{component}.db"
             else:
                 url = stack.enter_context(postgres_database())
             upgrade(component, url)
-            made[component, backend] = url
-        return made[component, backend]
+            made[key] = url
+        return made[key]
 
     with stack:
         yield make

@@ -8,7 +8,6 @@ the account and the primary contact named exist, before writing anything.
 """
 
 import operator
-from datetime import date
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
@@ -90,7 +89,7 @@ def create(*, session: Session, data: dict, actor: Actor, customers) -> Opportun
     stage = initial_stage(session, data.pop("pipeline_id", None), data.pop("stage_id", None))
     override = data.pop("probability", None)
     data.setdefault("forecast_category", default_category(stage))
-    data.setdefault("expected_close_date", periods.bounds(periods.quarter_of(date.today()))[1])
+    data.setdefault("expected_close_date", periods.bounds(periods.quarter_of(utcnow().date()))[1])
     data.setdefault("owner_id", actor.user_uuid)
     data.update(entering(None, stage))
     check_closing(stage, data.get("lost_reason"), override)
