@@ -256,8 +256,10 @@ def test_a_stopped_service_is_503_within_the_timeout_not_a_hang(api, customers):
 
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
-    assert "customers" in response.json["detail"]
-    assert elapsed < 2.0 + 1.5  # the gateway's RPC timeout in these tests is 2 s
+    assert response.json["detail"] == "The customers service did not answer in time."
+    # It waited the gateway's RPC timeout in these tests (2 s), not for ever; the margin is
+    # for a loaded machine: a hang would last until pytest's own timeout.
+    assert 2.0 <= elapsed < 2.0 + 30
     assert api.client.get("/readyz").status_code == 503
 
 
