@@ -46,6 +46,11 @@ class Api:
             self.tokens[role] = self.login(email, password).json["access_token"]
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
+    def events(self, service: str) -> list[dict]:
+        """The service's event log (its outbox), oldest first, read over RPC."""
+        rpc = self.client.application.extensions["crm_rpc"]
+        return rpc.call(service, "events_since", 0, 1000)
+
     def __getattr__(self, method):
         def call(path, role="admin", headers=None, **kwargs):
             return getattr(self.client, method)(

@@ -59,7 +59,7 @@ def test_events_in_savepoints_are_published_once_committed_and_only_if_kept(
     try:
         with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as cluster:
             cluster.diary.write()
-        received = [envelope for _, envelope in listener.receive(3)]
+        received = listener.receive_events(3)
     finally:
         listener.close()
 

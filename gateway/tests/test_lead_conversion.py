@@ -44,10 +44,6 @@ def items(api, path: str) -> list[dict]:
     return api.get(path, query_string={"limit": 200}).json["items"]
 
 
-def sales_events(api) -> list[dict]:
-    return api.client.application.extensions["crm_rpc"].call("sales", "events_since", 0, 1000)
-
-
 def test_a_qualified_lead_becomes_a_contact_and_an_account(api):
     lead = qualified_lead(api)
 
@@ -69,7 +65,7 @@ def test_a_qualified_lead_becomes_a_contact_and_an_account(api):
     read = api.get(f"{LEADS}/{lead['id']}").json
     assert read["status"] == "converted" and read["converted_at"]
     assert (read["contact_id"], read["account_id"]) == (contact["id"], account["id"])
-    [event] = [e for e in sales_events(api) if e["type"] == "lead_converted"]
+    [event] = [e for e in api.events("sales") if e["type"] == "lead_converted"]
     assert event["data"]["contact_id"] == contact["id"]
     assert event["data"]["account_id"] == account["id"]
 
@@ -145,7 +141,7 @@ def test_a_failure_half_way_leaves_nothing_and_the_retry_succeeds_once(api):
     assert failed.status_code == 422 and list(failed.json["errors"]) == ["stage_id"]
     assert items(api, CONTACTS) == [] and items(api, ACCOUNTS) == []
     assert api.get(f"{LEADS}/{lead['id']}").json["status"] == "qualified"
-    assert not [e for e in sales_events(api) if e["type"] == "lead_converted"]
+    assert not [e for e in api.events("sales") if e["type"] == "lead_converted"]
 
     retried = convert(api, lead, {"opportunity": DEAL})
 
@@ -187,7 +183,7 @@ def test_two_conversions_at_once_convert_the_lead_once(api):
 
     assert statuses == [200, 422]
     assert len(items(api, CONTACTS)) == 1 and len(items(api, ACCOUNTS)) == 1
-    converted = [e for e in sales_events(api) if e["type"] == "lead_converted"]
+    converted = [e for e in api.events("sales") if e["type"] == "lead_converted"]
     assert len(converted) == 1
 
 
