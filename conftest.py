@@ -31,7 +31,7 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if not any(item.get_closest_marker(tier) for tier in TIERS):
             item.add_marker(folder_tier(item.path))
-        used = BROKER_AND_DATABASES.intersection(item.fixturenames)
+        used = sorted(BROKER_AND_DATABASES.intersection(item.fixturenames))
         if item.get_closest_marker("unit") and used:
             raise pytest.UsageError(f"{item.nodeid} is a unit test but uses {', '.join(used)}")
 
