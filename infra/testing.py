@@ -10,6 +10,7 @@
 
 import contextlib
 import subprocess
+import time
 import uuid
 import warnings
 
@@ -30,6 +31,16 @@ TEST_DATA = config.ROOT / "tests" / "data"
 POSTGRES_ADMIN_DSN = config.env(
     "CRM_TEST_POSTGRES_DSN", "host=127.0.0.1 user=postgres dbname=postgres"
 )
+
+
+def wait_for(condition, timeout: float = 10.0):
+    """Until `condition()` is true (what it returned), or an AssertionError after `timeout` s:
+    for what another process or a consumer does in its own time."""
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+    return found
 
 
 def rabbitmqctl(*args: str) -> None:

@@ -19,7 +19,7 @@ from infra.db import Base as PlatformBase
 from infra.db import engine_for, session_factory
 from infra.outbox import OutboxEvent, Relay
 from infra.service import CrmService
-from infra.testing import empty_tables
+from infra.testing import empty_tables, wait_for
 from services.customers import contacts
 
 ENVELOPE_KEYS = {
@@ -275,10 +275,3 @@ def test_a_consuming_service_applies_each_event_once(
     wait_for(lambda: DELIVERED.count(envelopes[0]["sequence"]) == 2)  # handled twice
 
     assert seen(ledger_url) == ["Hopper", "Lovelace"]
-
-
-def wait_for(condition, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)

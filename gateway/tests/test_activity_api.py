@@ -11,9 +11,9 @@ from infra import outbox
 from infra.db import Base as PlatformBase
 from infra.db import engine_for, session_factory
 from infra.service import CrmService, rpc
+from infra.testing import wait_for
 from services.customers.models import Redirect
 from services.customers.service import PROJECTED_SOURCES, CustomersService
-from tests.test_events import wait_for
 
 INTERACTIONS = "/api/v1/interactions"
 CONTACTS = "/api/v1/contacts"

@@ -3,11 +3,11 @@ real broker (SQLite and PostgreSQL): the contact, account and opportunity it mak
 its refusals, and its saga: a failure half-way leaves nothing behind, a retry makes nothing
 twice."""
 
-import time
 import uuid
 
 import eventlet
 
+from infra.testing import wait_for
 from services.sales.conversions import CONVERSION_IDS
 
 LEADS = "/api/v1/leads"
@@ -187,13 +187,6 @@ def test_two_conversions_at_once_convert_the_lead_once(api):
     assert len(converted) == 1
 
 
-def wait_until(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return condition()
-
-
 def test_a_merged_contact_is_followed_and_an_erased_one_forgotten(api):
     lead_id = qualified_lead(api)["id"]
     converted = convert(api, {"id": lead_id}, {"opportunity": DEAL}).json
@@ -205,10 +198,10 @@ def test_a_merged_contact_is_followed_and_an_erased_one_forgotten(api):
     def deal_contact():
         return api.get(deal_url).json["primary_contact_id"]
 
-    assert wait_until(lambda: deal_contact() == survivor["id"])
+    wait_for(lambda: deal_contact() == survivor["id"])
     assert api.get(f"{LEADS}/{lead_id}").json["contact_id"] == survivor["id"]
 
     assert api.post(f"{CONTACTS}/{survivor['id']}/erase").status_code == 204
-    assert wait_until(lambda: deal_contact() is None)
+    wait_for(lambda: deal_contact() is None)
     lead = api.get(f"{LEADS}/{lead_id}").json
     assert (lead["contact_id"], lead["email"], lead["last_name"]) == (None, None, None)
