@@ -1,6 +1,6 @@
 """Benchmark: importing contacts from CSV files of growing size, on SQLite.
 
-It generates files shaped like the shared sample (`contacts.csv`): a mix of Chinese and Latin
+It generates files shaped like the sample in tests/data (`contacts.csv`): a mix of Chinese and Latin
 names, companies, phones in many formats, tags, birthdays; about 7% of the rows repeat an
 earlier row's email (in another case, or with spaces around it), about 5% are rejected (a bad
 email, no name, a birthday like "yesterday"). Each file is imported through the service's own

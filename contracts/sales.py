@@ -928,6 +928,16 @@ class OrderQuery(PageQuery):
     payment_status = fields.String(validate=validate.OneOf(PAYMENT_STATUSES))
 
 
+class QuoteAcceptance(Schema):
+    mark_opportunity_won = fields.Boolean(
+        load_default=True,
+        metadata={
+            "description": "Move the quote's opportunity, if still open, to its pipeline's won "
+            "stage (`opportunity_won`). A lost one is a 422 naming this field unless it is false."
+        },
+    )
+
+
 class OrderTransition(Schema):
     status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
 
@@ -1038,6 +1048,7 @@ quote_create, quote_update, quote_read, quote_query = (
     QuoteRead(),
     QuoteQuery(),
 )
+quote_acceptance = QuoteAcceptance()
 order_create, order_update, order_read, order_query = (
     OrderCreate(),
     OrderUpdate(),

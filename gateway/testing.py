@@ -47,6 +47,11 @@ class Api:
             self.tokens[role] = self.login(email, password).json["access_token"]
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
+    def events(self, service: str) -> list[dict]:
+        """The service's event log (its outbox), oldest first, read over RPC."""
+        rpc = self.client.application.extensions["crm_rpc"]
+        return rpc.call(service, "events_since", 0, 1000)
+
     def __getattr__(self, method):
         def call(path, role="admin", headers=None, **kwargs):
             return getattr(self.client, method)(
@@ -57,12 +62,21 @@ class Api:
 
 
 @pytest.fixture
-def gateway_app(amqp_uri, database_url, backend):
+def rpc_timeout() -> float:
+    """Seconds the test gateway waits for a service before answering 503. Generous: a test
+    asserts what the API answers, not how fast (on a loaded machine a call can take seconds),
+    and only a hung service reaches it. A test of the timeout itself parametrizes a short one:
+    `@pytest.mark.parametrize("rpc_timeout", [2.0])`."""
+    return 30.0
+
+
+@pytest.fixture
+def gateway_app(amqp_uri, database_url, backend, rpc_timeout):
     url = database_url("gateway", backend)
     app = create_app(
         DATABASE_URL=url,
         AMQP_URI=amqp_uri,
-        RPC_TIMEOUT=2.0,
+        RPC_TIMEOUT=rpc_timeout,
         SECRET_KEY="a-test-secret-of-at-least-32-bytes",
         ADMIN_EMAIL=ADMIN["email"],
         ADMIN_PASSWORD=ADMIN["password"],

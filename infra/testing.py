@@ -31,11 +31,21 @@ from infra.db import engine_for
 from infra.migrations import upgrade
 
 BACKENDS = ("sqlite", "postgresql")
-# The shared test data beside the checkout: a messy contacts export and its manifest.
-SHARED_DATA = config.ROOT.parent / "shared" / "data"
+# Test data kept in the checkout: a messy contacts export (UTF-8 and GBK) and its manifest.
+TEST_DATA = config.ROOT / "tests" / "data"
 POSTGRES_ADMIN_DSN = config.env(
     "CRM_TEST_POSTGRES_DSN", "host=127.0.0.1 user=postgres dbname=postgres"
 )
+
+
+def wait_for(condition, timeout: float = 10.0):
+    """Until `condition()` is true (what it returned), or an AssertionError after `timeout` s:
+    for what another process or a consumer does in its own time."""
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+    return found
 
 
 def rabbitmqctl(*args: str) -> None:
@@ -67,19 +77,22 @@ def postgres_database():
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
-    """`database_url(component, backend)`: a database migrated to head, one per pair a session."""
+    """`database_url(component, backend)`: a database migrated to head, one per pair a session.
+    `database_url(component, backend, apart=True)`: another one, that no service container
+    started by `start_service` uses (nor sweeps its outbox)."""
     made: dict = {}
     stack = contextlib.ExitStack()
 
-    def make(component: str, backend: str = "sqlite") -> str:
-        if (component, backend) not in made:
+    def make(component: str, backend: str = "sqlite", apart: bool = False) -> str:
+        key = (component, backend, apart)
+        if key not in made:
             if backend == "sqlite":
                 url = f"sqlite:///{tmp_path_factory.mktemp(component)}/{component}.db"
             else:
                 url = stack.enter_context(postgres_database())
             upgrade(component, url)
-            made[component, backend] = url
-        return made[component, backend]
+            made[key] = url
+        return made[key]
 
     with stack:
         yield make

@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from infra import config, launcher
 from infra.migrations import COMPONENTS
 
+pytestmark = pytest.mark.unit  # files read as text: no broker, no database
+
 ROOT = config.ROOT
 SERVICES = config.SERVICES
 INFRASTRUCTURE = ("rabbitmq", "postgres", "prometheus", "migrate")

@@ -10,9 +10,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from infra.config import ROOT
-from infra.testing import SHARED_DATA
-
-DATA = SHARED_DATA
+from infra.testing import TEST_DATA
 
 
 @pytest.fixture
@@ -42,7 +40,7 @@ def import_contacts(*args: str) -> subprocess.CompletedProcess:
 
 def test_the_cli_uploads_shows_progress_and_prints_the_outcome(live_gateway, api_key, api):
     result = import_contacts(
-        str(DATA / "contacts_gbk.csv"), "--url", live_gateway, "--api-key", api_key
+        str(TEST_DATA / "contacts_gbk.csv"), "--url", live_gateway, "--api-key", api_key
     )
 
     assert result.returncode == 0, result.stderr
@@ -68,6 +66,6 @@ def test_the_cli_prints_why_a_file_is_refused(live_gateway, api_key, tmp_path):
 
 
 def test_the_cli_needs_a_key_or_a_token(tmp_path):
-    result = import_contacts(str(DATA / "contacts.csv"))
+    result = import_contacts(str(TEST_DATA / "contacts.csv"))
 
     assert result.returncode == 2 and "--api-key" in result.stderr

@@ -10,11 +10,10 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from infra.context import CONTEXT_KEY, Actor
 from infra.db import session_factory
-from infra.testing import SHARED_DATA
+from infra.testing import TEST_DATA
 from services.customers.models import ImportJob
 from services.customers.service import CustomersService
 
-DATA = SHARED_DATA
 UPLOADER = Actor(user_id="7d3b3c1e-0000-4000-8000-000000000001", roles=["sales"], via="api")
 
 
@@ -31,7 +30,7 @@ def job_after(customers, job_id: str, condition, timeout: float = 60) -> dict:
 def test_a_stopped_service_pauses_an_import_and_the_next_instance_resumes_it(
     start_service, amqp_uri, database_url, backend
 ):
-    shared = (DATA / "contacts.csv").read_bytes()
+    shared = (TEST_DATA / "contacts.csv").read_bytes()
     rows = shared.partition(b"\r\n")[2]
     content = shared + rows + rows  # three times the rows: a long enough import to stop
     first = start_service(CustomersService)

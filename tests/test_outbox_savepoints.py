@@ -15,6 +15,8 @@ from infra.service import CrmService, rpc
 from infra.testing import postgres_database
 from tests.test_events import OutsideConsumer
 
+pytestmark = pytest.mark.service  # the outbox in process, on the real database and broker
+
 
 class DiaryService(CrmService):
     name = "diary"
@@ -57,7 +59,7 @@ def test_events_in_savepoints_are_published_once_committed_and_only_if_kept(
     try:
         with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as cluster:
             cluster.diary.write()
-        received = [envelope for _, envelope in listener.receive(3)]
+        received = listener.receive_events(3)
     finally:
         listener.close()
 

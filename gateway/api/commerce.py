@@ -35,12 +35,17 @@ class RejectQuote(MethodView):
 
 class AcceptQuote(MethodView):
     @allow(*EDITORS)
+    @blp.arguments(schemas.QuoteAcceptance)
     @blp.response(201, schemas.OrderRead, headers=ETAG)
-    def post(self, record_id):
+    def post(self, _data, record_id):
         """Accept a sent quote: answers the order it places (its lines copied, the same
         totals), in the same transaction; `quote_accepted` and `order_placed` are published.
+        The quote's opportunity, if still open, is moved to its pipeline's won stage in that
+        transaction too (`opportunity_won`), unless the body says `"mark_opportunity_won":
+        false`; a lost one is a 422 naming `mark_opportunity_won` (reopen it, or send false).
         A quote not `sent` (a draft, decided, or expired) is a 422 naming `status`."""
-        order = call("sales", "accept_quote", record_id, expected_version())
+        body = request.get_json(silent=True) or {}
+        order = call("sales", "accept_quote", record_id, body, expected_version())
         response = with_etag(order, 201)
         response.headers["Location"] = url_for(".order", record_id=order["id"])
         return response

@@ -11,9 +11,9 @@ from infra import outbox
 from infra.db import Base as PlatformBase
 from infra.db import engine_for, session_factory
 from infra.service import CrmService, rpc
+from infra.testing import wait_for
 from services.customers.models import Redirect
 from services.customers.service import PROJECTED_SOURCES, CustomersService
-from tests.test_events import wait_for
 
 INTERACTIONS = "/api/v1/interactions"
 CONTACTS = "/api/v1/contacts"
@@ -311,14 +311,13 @@ def test_a_won_deal_reaches_the_timelines_of_its_account_and_contact(api, ada, a
     )
     assert deal.status_code == 201, deal.json
 
-    def deal_summaries(path: str) -> list[str]:
+    def deals(path: str) -> list[str]:
         return [item["summary"] for item in timeline(api, path, kind="deal")]
 
-    # Its opportunity_created and opportunity_won may be applied by two workers at once: the
-    # second waits for the first, or backfills it.
-    won = "Opportunity won: Big deal (12000.00 EUR)"
-    wait_for(lambda: won in deal_summaries(f"{ACCOUNTS}/{acme['id']}"))
-    assert won in deal_summaries(f"{CONTACTS}/{ada['id']}")
+    # Created, then won: two events, projected one after the other. Wait for the one asserted.
+    won_deal = "Opportunity won: Big deal (12000.00 EUR)"
+    wait_for(lambda: won_deal in deals(f"{ACCOUNTS}/{acme['id']}"))
+    assert won_deal in deals(f"{CONTACTS}/{ada['id']}")  # projected in the same transaction
 
 
 def test_the_service_starts_before_the_services_it_follows_ever_published(

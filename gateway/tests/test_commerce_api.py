@@ -3,12 +3,15 @@ the sales and customers services running; on SQLite and PostgreSQL."""
 
 import pytest
 
+from tests.test_events import OutsideConsumer
+
 ACCOUNTS = "/api/v1/accounts"
 BOOKS = "/api/v1/price-books"
 PRODUCTS = "/api/v1/products"
 QUOTES = "/api/v1/quotes"
 ORDERS = "/api/v1/orders"
 ACTIVITIES = "/api/v1/activities"
+OPPORTUNITIES = "/api/v1/opportunities"
 MISSING = "00000000-0000-4000-8000-00000000dead"
 
 
@@ -103,6 +106,117 @@ def test_a_quote_is_priced_sent_revised_and_accepted_into_an_order(api, account,
     again = api.post(f"{QUOTES}/{revision_id}/accept", role="sales")
     assert again.status_code == 422 and "status" in again.json["errors"]
     assert len(api.get(ORDERS).json["items"]) == 1
+
+
+@pytest.fixture
+def deal(api, account) -> dict:
+    body = {"name": "Acme rollout", "account_id": account["id"], "amount": "52.47"}
+    return created(api.post(OPPORTUNITIES, role="sales", json={**body, "currency": "EUR"}))
+
+
+@pytest.fixture
+def erp(amqp_uri):
+    """`erp()`: an outside consumer of the sales events, seeing those published from then on."""
+    bound = []
+
+    def bind() -> OutsideConsumer:
+        bound.append(OutsideConsumer(amqp_uri, "sales.events", "#"))
+        return bound[-1]
+
+    yield bind
+    for consumer in bound:
+        consumer.close()
+
+
+def sent_quote(api, account: dict, widget: dict, deal: dict) -> dict:
+    draft = quote(api, account, widget, opportunity_id=deal["id"])
+    return api.post(f"{QUOTES}/{draft['id']}/send", role="sales").json
+
+
+def published(listener: OutsideConsumer) -> list[str]:
+    """The event types published so far: an RPC answers after its events are published."""
+    return [envelope["type"] for envelope in listener.receive_events(20, timeout=1)]
+
+
+def test_accepting_a_quote_wins_its_open_opportunity(api, account, widget, deal, erp):
+    sent = sent_quote(api, account, widget, deal)
+    listener = erp()
+
+    accepted = api.post(f"{QUOTES}/{sent['id']}/accept", role="sales")
+
+    assert accepted.status_code == 201
+    won = api.get(f"{OPPORTUNITIES}/{deal['id']}").json
+    assert (won["status"], won["stage_name"], won["probability"]) == ("won", "Closed won", 100)
+    assert won["closed_at"] and won["version"] == deal["version"] + 1
+    history = api.get(f"{OPPORTUNITIES}/{deal['id']}/stage-history").json["items"]
+    assert [h["to_stage"] for h in history] == ["Qualification", "Closed won"]
+    assert published(listener) == [
+        "quote_accepted",
+        "order_placed",
+        "opportunity_updated",
+        "opportunity_stage_changed",
+        "opportunity_won",
+    ]
+
+
+def test_accepting_a_quote_can_leave_its_opportunity_open(api, account, widget, deal, erp):
+    sent = sent_quote(api, account, widget, deal)
+    listener = erp()
+
+    accepted = api.post(
+        f"{QUOTES}/{sent['id']}/accept", role="sales", json={"mark_opportunity_won": False}
+    )
+
+    assert accepted.status_code == 201
+    kept = api.get(f"{OPPORTUNITIES}/{deal['id']}").json
+    assert (kept["status"], kept["version"]) == ("open", deal["version"])
+    assert published(listener) == ["quote_accepted", "order_placed"]
+
+
+def test_a_quote_of_a_lost_opportunity_is_accepted_only_when_told_to_leave_it(
+    api, account, widget, deal
+):
+    sent = sent_quote(api, account, widget, deal)
+    lost_stage = next(
+        stage["id"]
+        for stage in api.get(f"/api/v1/pipelines/{deal['pipeline_id']}").json["stages"]
+        if stage["outcome"] == "lost"
+    )
+    lost = api.patch(
+        f"{OPPORTUNITIES}/{deal['id']}",
+        role="sales",
+        json={"stage_id": lost_stage, "lost_reason": "Went with a competitor"},
+    ).json
+    logged = len(api.events("sales"))
+
+    refused = api.post(f"{QUOTES}/{sent['id']}/accept", role="sales")
+
+    assert refused.status_code == 422 and list(refused.json["errors"]) == ["mark_opportunity_won"]
+    assert api.get(f"{QUOTES}/{sent['id']}").json["status"] == "sent"
+    assert api.get(ORDERS).json["items"] == []
+    assert api.get(f"{OPPORTUNITIES}/{deal['id']}").json == lost
+    assert len(api.events("sales")) == logged
+
+    accepted = api.post(
+        f"{QUOTES}/{sent['id']}/accept", role="sales", json={"mark_opportunity_won": False}
+    )
+    assert accepted.status_code == 201
+    assert api.get(f"{OPPORTUNITIES}/{deal['id']}").json == lost
+
+
+def test_a_bad_acceptance_is_422_naming_the_field_and_writes_nothing(api, account, widget, deal):
+    sent = sent_quote(api, account, widget, deal)
+    logged = len(api.events("sales"))
+
+    refused = api.post(
+        f"{QUOTES}/{sent['id']}/accept", role="sales", json={"mark_opportunity_won": "perhaps"}
+    )
+
+    assert refused.status_code == 422 and list(refused.json["errors"]) == ["mark_opportunity_won"]
+    assert api.get(f"{QUOTES}/{sent['id']}").json["status"] == "sent"
+    assert api.get(ORDERS).json["items"] == []
+    assert api.get(f"{OPPORTUNITIES}/{deal['id']}").json["status"] == "open"
+    assert len(api.events("sales")) == logged
 
 
 @pytest.mark.parametrize(

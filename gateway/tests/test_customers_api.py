@@ -247,7 +247,8 @@ def test_no_traceback_ever_reaches_a_client(api):
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
 
 
-def test_a_stopped_service_is_503_within_the_timeout_not_a_hang(api, customers):
+@pytest.mark.parametrize("rpc_timeout", [2.0])
+def test_a_stopped_service_is_503_within_the_timeout_not_a_hang(api, customers, rpc_timeout):
     customers.kill()
 
     started = time.monotonic()
@@ -256,8 +257,10 @@ def test_a_stopped_service_is_503_within_the_timeout_not_a_hang(api, customers):
 
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
-    assert "customers" in response.json["detail"]
-    assert elapsed < 2.0 + 1.5  # the gateway's RPC timeout in these tests is 2 s
+    assert response.json["detail"] == "The customers service did not answer in time."
+    # It waited the gateway's RPC timeout, not for ever; the margin is for a loaded machine: a
+    # hang would last until pytest's own timeout.
+    assert rpc_timeout <= elapsed < rpc_timeout + 30
     assert api.client.get("/readyz").status_code == 503
 
 

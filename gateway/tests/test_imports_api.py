@@ -10,11 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from infra.db import session_factory
-from infra.testing import SHARED_DATA
+from infra.testing import TEST_DATA
 from services.customers.models import Contact, ImportChunk, ImportJob
 
-DATA = SHARED_DATA
-MANIFEST = json.loads((DATA / "contacts_manifest.json").read_text())
+MANIFEST = json.loads((TEST_DATA / "contacts_manifest.json").read_text())
 IMPORT = "/api/v1/contacts/import"
 HEADER = b"first_name,last_name,email\n"
 
@@ -51,7 +50,7 @@ def stored(database_url, backend):
 
 
 def test_an_upload_is_202_with_a_job_that_ends_as_the_manifest_says(api, stored):
-    response = upload(api, (DATA / "contacts_gbk.csv").read_bytes())
+    response = upload(api, (TEST_DATA / "contacts_gbk.csv").read_bytes())
 
     assert response.status_code == 202
     assert response.headers["Location"].endswith(f"/api/v1/imports/{response.json['id']}")
@@ -72,7 +71,7 @@ def test_an_upload_is_202_with_a_job_that_ends_as_the_manifest_says(api, stored)
 def test_a_dry_run_reports_and_writes_nothing(api, stored):
     response = upload(
         api,
-        (DATA / "contacts.csv").read_bytes(),
+        (TEST_DATA / "contacts.csv").read_bytes(),
         dry_run="true",
         on_duplicate="merge",
     )

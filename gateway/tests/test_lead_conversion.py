@@ -3,11 +3,11 @@ real broker (SQLite and PostgreSQL): the contact, account and opportunity it mak
 its refusals, and its saga: a failure half-way leaves nothing behind, a retry makes nothing
 twice."""
 
-import time
 import uuid
 
 import eventlet
 
+from infra.testing import wait_for
 from services.sales.conversions import CONVERSION_IDS
 
 LEADS = "/api/v1/leads"
@@ -44,10 +44,6 @@ def items(api, path: str) -> list[dict]:
     return api.get(path, query_string={"limit": 200}).json["items"]
 
 
-def sales_events(api) -> list[dict]:
-    return api.client.application.extensions["crm_rpc"].call("sales", "events_since", 0, 1000)
-
-
 def test_a_qualified_lead_becomes_a_contact_and_an_account(api):
     lead = qualified_lead(api)
 
@@ -69,7 +65,7 @@ def test_a_qualified_lead_becomes_a_contact_and_an_account(api):
     read = api.get(f"{LEADS}/{lead['id']}").json
     assert read["status"] == "converted" and read["converted_at"]
     assert (read["contact_id"], read["account_id"]) == (contact["id"], account["id"])
-    [event] = [e for e in sales_events(api) if e["type"] == "lead_converted"]
+    [event] = [e for e in api.events("sales") if e["type"] == "lead_converted"]
     assert event["data"]["contact_id"] == contact["id"]
     assert event["data"]["account_id"] == account["id"]
 
@@ -145,7 +141,7 @@ def test_a_failure_half_way_leaves_nothing_and_the_retry_succeeds_once(api):
     assert failed.status_code == 422 and list(failed.json["errors"]) == ["stage_id"]
     assert items(api, CONTACTS) == [] and items(api, ACCOUNTS) == []
     assert api.get(f"{LEADS}/{lead['id']}").json["status"] == "qualified"
-    assert not [e for e in sales_events(api) if e["type"] == "lead_converted"]
+    assert not [e for e in api.events("sales") if e["type"] == "lead_converted"]
 
     retried = convert(api, lead, {"opportunity": DEAL})
 
@@ -187,15 +183,8 @@ def test_two_conversions_at_once_convert_the_lead_once(api):
 
     assert statuses == [200, 422]
     assert len(items(api, CONTACTS)) == 1 and len(items(api, ACCOUNTS)) == 1
-    converted = [e for e in sales_events(api) if e["type"] == "lead_converted"]
+    converted = [e for e in api.events("sales") if e["type"] == "lead_converted"]
     assert len(converted) == 1
-
-
-def wait_until(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return condition()
 
 
 def test_a_merged_contact_is_followed_and_an_erased_one_forgotten(api):
@@ -209,11 +198,11 @@ def test_a_merged_contact_is_followed_and_an_erased_one_forgotten(api):
     def deal_contact():
         return api.get(deal_url).json["primary_contact_id"]
 
-    assert wait_until(lambda: deal_contact() == survivor["id"])
+    wait_for(lambda: deal_contact() == survivor["id"])
     assert api.get(f"{LEADS}/{lead_id}").json["contact_id"] == survivor["id"]
 
     assert api.post(f"{CONTACTS}/{survivor['id']}/erase").status_code == 204
-    assert wait_until(lambda: deal_contact() is None)
+    wait_for(lambda: deal_contact() is None)
     lead = api.get(f"{LEADS}/{lead_id}").json
     assert (lead["contact_id"], lead["email"], lead["last_name"]) == (None, None, None)
 
@@ -223,24 +212,24 @@ def test_sales_answers_503_in_bounded_time_when_customers_does_not_answer(
 ):
     lead = qualified_lead(api)
     account = api.post(ACCOUNTS, json={"name": "Acme"}).json
-    # Sales waits half of CRM_RPC_TIMEOUT for customers: 0.75 s, under the gateway's 2 s here.
+    # Sales waits half of CRM_RPC_TIMEOUT for customers, far less than the gateway waits for
+    # sales: the 503 names customers, not sales.
     monkeypatch.setenv("CRM_RPC_TIMEOUT", "1.5")
     customers.kill()
 
-    started = time.monotonic()
     converted = convert(api, lead, {"opportunity": DEAL})
     opportunity = api.post(
         "/api/v1/opportunities",
         role="sales",
         json={"name": "Deal", "account_id": account["id"], **DEAL},
     )
-    elapsed = time.monotonic() - started
 
     for response in (converted, opportunity):
         assert response.status_code == 503, response.json
         assert response.mimetype == "application/problem+json"
         assert response.json["detail"] == "The customers service did not answer in time."
-    assert elapsed < 2 * 2.0  # each answered before the gateway's own 2 s timeout
     assert api.get(f"{LEADS}/{lead['id']}").json["status"] == "qualified"
     assert items(api, "/api/v1/opportunities") == []
-    assert [e["type"] for e in sales_events(api)] == ["lead_created", "lead_updated"]
+    assert not [
+        e for e in api.events("sales") if e["type"] in ("lead_converted", "opportunity_created")
+    ]

@@ -2,8 +2,8 @@
 customers services running on the real broker, on SQLite and PostgreSQL."""
 
 import uuid
-from datetime import date
 
+from infra.db import utcnow
 from services.sales.periods import quarter_of
 
 OPPORTUNITIES = "/api/v1/opportunities"
@@ -119,7 +119,7 @@ def test_admins_edit_pipelines_and_a_stage_in_use_stays(api):
 
 def test_managers_set_quotas_and_the_forecast_compares(api):
     sales_id = user_id(api, "sales")
-    this_quarter = quarter_of(date.today())
+    this_quarter = quarter_of(utcnow().date())
     quota = {"user_id": sales_id, "period": this_quarter, "amount": "50000.00", "currency": "EUR"}
 
     assert api.post(QUOTAS, role="sales", json=quota).status_code == 403

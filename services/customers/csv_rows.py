@@ -8,8 +8,8 @@ API accepts. When a row has several problems, its reason is the first of `invali
 `missing_name`, `bad_birthday`, then `invalid_<field>` in alphabetical order: the email comes
 first because it is what duplicates are found by; the message lists every problem. A rejected
 row is never a duplicate, nor does it make a later row with its email one: rows are checked
-before duplicates are looked for (the shared sample's 60 invalid emails are 4 values repeated,
-which would otherwise count as 56 duplicates instead of rejections).
+before duplicates are looked for (the 60 invalid emails of tests/data/contacts.csv are 4 values,
+repeated, which would otherwise count as 56 duplicates instead of rejections).
 """
 
 import codecs

@@ -8,7 +8,6 @@ the account and the primary contact named exist, before writing anything.
 """
 
 import operator
-from datetime import date
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
@@ -92,7 +91,7 @@ def create(*, session: Session, data: dict, actor: Actor, customers) -> Opportun
     stage = initial_stage(session, data.pop("pipeline_id", None), data.pop("stage_id", None))
     override = data.pop("probability", None)
     data.setdefault("forecast_category", default_category(stage))
-    data.setdefault("expected_close_date", periods.bounds(periods.quarter_of(date.today()))[1])
+    data.setdefault("expected_close_date", periods.bounds(periods.quarter_of(utcnow().date()))[1])
     data.setdefault("owner_id", actor.user_uuid)
     data.update(entering(None, stage))
     check_closing(stage, data.get("lost_reason"), override)
@@ -158,6 +157,20 @@ def update(
     if "status" in diff and opportunity.status != "open":
         publish_closed(session, opportunity, actor)
     return opportunity
+
+
+def win(session: Session, opportunity: Opportunity, actor: Actor) -> None:
+    """Move the opportunity to its pipeline's won stage, as a PATCH naming that stage does."""
+    won = session.scalar(
+        select(Stage).where(Stage.pipeline_id == opportunity.pipeline_id, Stage.outcome == "won")
+    )
+    update(
+        session=session,
+        record_id=opportunity.id,
+        changes={"stage_id": won.id},
+        actor=actor,
+        customers=None,  # names no account or contact anew: nothing to check there
+    )
 
 
 def delete(*, session: Session, record_id, actor: Actor) -> None:

@@ -2,8 +2,9 @@
 
 A draft is edited in place. Sending fixes it: editing a sent (or expired) quote makes a new
 revision, a draft with the same number and the next revision number, and the one before stays
-as it was, read-only. A sent quote is accepted (which places its order in the same
-transaction) or rejected, or it expires after its last valid day."""
+as it was, read-only. A sent quote is accepted (which places its order, and wins its open
+opportunity unless told not to, in the same transaction) or rejected, or it expires after its
+last valid day."""
 
 import uuid
 from datetime import date, timedelta
@@ -17,8 +18,8 @@ from infra import config, records
 from infra.context import Actor
 from infra.db import utcnow
 from infra.errors import Conflict, ValidationFailed
-from services.sales import events, links, numbering, orders, price_books, pricing
-from services.sales.models import Order, Quote, QuoteLine
+from services.sales import events, links, numbering, opportunities, orders, price_books, pricing
+from services.sales.models import Opportunity, Order, Quote, QuoteLine
 
 VALIDITY_DAYS = int(config.env("CRM_QUOTE_VALIDITY_DAYS", "30"))
 EXPIRY_BATCH = 500
@@ -201,15 +202,42 @@ def send(*, session: Session, quote_id, expected_version: int | None, actor: Act
     return quote
 
 
-def accept(*, session: Session, quote_id, expected_version: int | None, actor: Actor) -> Order:
-    """Accept a sent quote and place its order, in one transaction; returns the order."""
+def accept(
+    *, session: Session, quote_id, data: dict, expected_version: int | None, actor: Actor
+) -> Order:
+    """Accept a sent quote and place its order, in one transaction; returns the order. The
+    quote's opportunity, if still open, is won in it too, unless `mark_opportunity_won` is
+    false."""
     quote = ready_for(session, quote_id, expected_version, "accepted", "sent")
+    to_win = opportunity_to_win(session, quote) if data["mark_opportunity_won"] else None
     records.apply_changes(quote, {"status": "accepted", "decided_at": utcnow()}, {})
     records.flush(session, quote)
     order_id = uuid.uuid4()
-    data = {**quote_read.dump(quote), "order_id": str(order_id)}
-    events.publish(session, "quote_accepted", data, actor)
-    return orders.from_quote(session, quote, order_id, actor)
+    accepted = {**quote_read.dump(quote), "order_id": str(order_id)}
+    events.publish(session, "quote_accepted", accepted, actor)
+    order = orders.from_quote(session, quote, order_id, actor)
+    if to_win is not None:
+        opportunities.win(session, to_win, actor)
+    return order
+
+
+def opportunity_to_win(session: Session, quote: Quote) -> Opportunity | None:
+    """The quote's opportunity if it is open; None if it has none or is won already. A lost
+    one is a 422: accepting would contradict the loss, so the user decides (reopen it, or
+    accept with `mark_opportunity_won` false)."""
+    if quote.opportunity_id is None:
+        return None
+    opportunity = session.get(Opportunity, quote.opportunity_id)  # its deletion clears the id
+    if opportunity.status == "won":
+        return None
+    records.require(
+        opportunity.status == "open",
+        "mark_opportunity_won",
+        f"The quote's opportunity {opportunity.name!r} is lost: reopen it (move it to an open "
+        "stage) to win it with this quote, or accept with mark_opportunity_won false to keep "
+        "it lost.",
+    )
+    return opportunity
 
 
 def reject(*, session: Session, quote_id, expected_version: int | None, actor: Actor) -> Quote:

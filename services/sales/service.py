@@ -33,6 +33,7 @@ from contracts.sales import (
     order_transition,
     payment_create,
     payment_receipt,
+    quote_acceptance,
     quote_read,
     stage_history,
 )
@@ -195,11 +196,12 @@ class SalesService(CrmService):
         return quote_read.dump(quote)
 
     @rpc
-    def accept_quote(self, quote_id: str, expected_version=None) -> dict:
+    def accept_quote(self, quote_id: str, data: dict | None = None, expected_version=None) -> dict:
         """Answers the order the accepted quote placed."""
         order = quotes.accept(
             session=self.db,
             quote_id=quote_id,
+            data=load(quote_acceptance, data or {}),
             expected_version=expected_version,
             actor=self.caller,
         )

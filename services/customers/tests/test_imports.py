@@ -1,6 +1,7 @@
-"""Contact imports from CSV files: the shared sample files give exactly their manifest's counts,
-a dry run writes nothing, duplicates are skipped or merged, rejected rows name their line, a
-file that cannot be imported is refused and leaves nothing, and a job resumes where it stopped."""
+"""Contact imports from CSV files: the sample files in tests/data give exactly their manifest's
+counts, a dry run writes nothing, duplicates are skipped or merged, rejected rows name their
+line, a file that cannot be imported is refused and leaves nothing, and a job resumes where it
+stopped."""
 
 import base64
 import json
@@ -17,14 +18,13 @@ from infra.context import Actor
 from infra.db import utcnow
 from infra.errors import NotFound, ValidationFailed
 from infra.outbox import OutboxEvent
-from infra.testing import SHARED_DATA
+from infra.testing import TEST_DATA
 from services.customers import imports
 from services.customers.models import Account, Contact, ImportChunk, ImportJob
 from services.customers.service import CustomersService
 from services.customers.tests.conftest import SALES_REP
 
-DATA = SHARED_DATA
-MANIFEST = json.loads((DATA / "contacts_manifest.json").read_text())
+MANIFEST = json.loads((TEST_DATA / "contacts_manifest.json").read_text())
 HEADER = "first_name,last_name,email,phone,company,title,city,country,birthday,tags\n"
 
 
@@ -63,8 +63,8 @@ def reasons(job: dict) -> Counter:
 @pytest.mark.parametrize(
     ("name", "encoding"), [("contacts.csv", "utf-8"), ("contacts_gbk.csv", "gb18030")]
 )
-def test_the_shared_files_import_exactly_as_their_manifest_says(service, session, name, encoding):
-    job = run(service, (DATA / name).read_bytes())
+def test_the_sample_files_import_exactly_as_their_manifest_says(service, session, name, encoding):
+    job = run(service, (TEST_DATA / name).read_bytes())
 
     assert job["status"] == "done" and job["encoding"] == encoding
     assert job["total"] == job["processed"] == MANIFEST["rows"]
@@ -84,7 +84,7 @@ def test_the_shared_files_import_exactly_as_their_manifest_says(service, session
 
 
 def test_a_dry_run_reports_what_would_happen_and_writes_nothing(service, session):
-    job = run(service, (DATA / "contacts_gbk.csv").read_bytes(), dry_run="true")
+    job = run(service, (TEST_DATA / "contacts_gbk.csv").read_bytes(), dry_run="true")
 
     assert job["status"] == "done" and job["dry_run"] is True
     assert (job["created"], job["duplicates"]) == (2400, 200)
@@ -293,7 +293,7 @@ def test_bad_options_are_refused_and_leave_nothing(service, session, options, fi
 
 
 def test_an_import_stopped_midway_resumes_after_its_last_batch(service, session):
-    job = upload(service, (DATA / "contacts.csv").read_bytes())
+    job = upload(service, (TEST_DATA / "contacts.csv").read_bytes())
     stored = session.get(ImportJob, uuid.UUID(job["id"]))
     batches = iter([False, False, True])
 

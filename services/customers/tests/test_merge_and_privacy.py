@@ -1,11 +1,12 @@
 """Duplicates, merges, consents, privacy and birthdays; on SQLite and PostgreSQL."""
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from infra.db import utcnow
 from infra.errors import Gone, Moved, ValidationFailed
 from infra.outbox import OutboxEvent
 from services.customers.models import (
@@ -234,12 +235,12 @@ def test_erase_takes_the_contacts_own_interactions_off_the_account_timeline(serv
 
 
 def test_birthdays_are_announced_once_each(service, session):
-    today = date.today()
+    today = utcnow().date()  # the service's clock
     soon = service.create_contact(
-        {"last_name": "Soon", "birthday": str((today + timedelta(days=2)).replace(year=1990))}
-    )
+        {"last_name": "Soon", "birthday": str((today + timedelta(days=2)).replace(year=1992))}
+    )  # born in a leap year: any day of the year is a birthday then
     service.create_contact(
-        {"last_name": "Later", "birthday": str((today + timedelta(days=30)).replace(year=1990))}
+        {"last_name": "Later", "birthday": str((today + timedelta(days=30)).replace(year=1992))}
     )
 
     assert service.announce_birthdays() == 1

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from infra.db import utcnow
 from infra.errors import Conflict, ValidationFailed
 from infra.outbox import OutboxEvent
 from services.customers.models import Change, Contact, ContactEmail, ContactTag, TimelineEntry
@@ -277,12 +278,12 @@ def test_search_finds_names_emails_phones_and_company_in_any_case(service):
 
 
 def test_upcoming_birthdays_are_found_across_the_new_year(service):
-    today = date.today()
+    today = utcnow().date()  # the service's clock
     soon = service.create_contact(
-        {"last_name": "Soon", "birthday": str((today + timedelta(days=3)).replace(year=1990))}
-    )
+        {"last_name": "Soon", "birthday": str((today + timedelta(days=3)).replace(year=1992))}
+    )  # born in a leap year: any day of the year is a birthday then
     service.create_contact(
-        {"last_name": "Later", "birthday": str((today + timedelta(days=40)).replace(year=1990))}
+        {"last_name": "Later", "birthday": str((today + timedelta(days=40)).replace(year=1992))}
     )
 
     assert ids(service.list_contacts({"birthday_within": 7})) == {soon["id"]}

@@ -2,8 +2,6 @@
 nameko service named "marketing" publishes real envelopes from its outbox, as the marketing
 service will; the running sales service scores the leads they name."""
 
-import time
-
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select
@@ -14,6 +12,7 @@ from infra.db import Base as PlatformBase
 from infra.db import engine_for, session_factory
 from infra.outbox import EventCounter
 from infra.service import CrmService, rpc
+from infra.testing import wait_for
 from services.sales.models import Engagement
 from services.sales.service import SalesService
 
@@ -49,14 +48,6 @@ def cluster(start_service, marketing_url, amqp_uri):
     start_service(MarketingStandIn, DATABASE_URL=marketing_url)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=10) as proxy:
         yield proxy, sales
-
-
-def wait_for(condition, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while not (found := condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return found
 
 
 def engagements(container) -> list[tuple]:

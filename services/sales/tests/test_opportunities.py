@@ -2,7 +2,6 @@
 the test broker, called through a real RPC proxy)."""
 
 import uuid
-from datetime import date
 
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
@@ -10,6 +9,7 @@ from nameko.testing.services import worker_factory
 from sqlalchemy import func, select
 
 from contracts.sales import opportunity_create
+from infra.db import utcnow
 from infra.errors import ValidationFailed
 from services.customers.service import CustomersService
 from services.sales import opportunities, periods
@@ -69,7 +69,7 @@ def test_a_new_opportunity_starts_in_the_default_pipelines_first_stage(service, 
     assert (created["probability"], created["probability_overridden"]) == (10, False)
     assert (created["forecast_category"], created["status"]) == ("pipeline", "open")
     assert created["amount"] == "1000.00" and created["owner_id"] == SALES_REP.user_id
-    quarter_end = periods.bounds(periods.quarter_of(date.today()))[1]
+    quarter_end = periods.bounds(periods.quarter_of(utcnow().date()))[1]
     assert created["expected_close_date"] == quarter_end.isoformat()
     assert [e["type"] for e in events(session)][-1] == "opportunity_created"
     history = service.get_stage_history(created["id"])["items"]

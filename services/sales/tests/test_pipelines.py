@@ -1,12 +1,13 @@
 """Pipelines and their stages: the seeded standard pipeline, admins' edits, and the rules that
 keep every opportunity's stage meaningful."""
 
+import time
 import uuid
 from datetime import date
 
 import eventlet
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from infra.db import engine_for
@@ -187,8 +188,9 @@ def test_instances_seeding_at_once_make_one_standard_pipeline(database_url, back
     first, second = Session(engine_for(url)), Session(engine_for(url))
     try:
         pipelines.default(first)
+        second_pid = second.scalar(text("SELECT pg_backend_pid()"))
         waiting = eventlet.spawn(pipelines.default, second)
-        eventlet.sleep(0.2)  # the second insert is now blocked on the first's rows
+        wait_until_blocked(url, second_pid)  # the second insert waits for the first's rows
         first.commit()
         assert waiting.wait().id == pipelines.STANDARD_ID
         second.commit()
@@ -199,3 +201,19 @@ def test_instances_seeding_at_once_make_one_standard_pipeline(database_url, back
         first.close()
         second.close()
         empty_tables(url)
+
+
+def wait_until_blocked(url: str, backend_pid: int, timeout: float = 30.0) -> None:
+    """Until the PostgreSQL backend waits for a lock another transaction holds."""
+    deadline = time.monotonic() + timeout
+    with engine_for(url).connect() as watcher:
+        while time.monotonic() < deadline:
+            waiting = watcher.scalar(
+                text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"),
+                {"pid": backend_pid},
+            )
+            if waiting == "Lock":
+                return
+            watcher.rollback()  # a new snapshot of pg_stat_activity each time
+            eventlet.sleep(0.01)
+    raise AssertionError(f"backend {backend_pid} never waited for a lock")

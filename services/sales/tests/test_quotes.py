@@ -2,7 +2,7 @@
 document, against the real customers service, on SQLite and PostgreSQL."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
@@ -75,7 +75,7 @@ def test_a_line_takes_its_products_name_and_price_and_the_quote_its_defaults(
     assert line["discount_percent"] == "0" and quote["total"] == "59.97"
     assert quote["number"] == "Q-000001" and quote["revision"] == 1
     assert quote["status"] == "draft" and quote["tax_rate"] == "0"
-    assert quote["valid_until"] == (date.today() + timedelta(days=30)).isoformat()
+    assert quote["valid_until"] == (utcnow().date() + timedelta(days=30)).isoformat()
     assert quote["owner_id"] == "7d3b3c1e-0000-4000-8000-000000000001"
     assert events(session)[-1]["data"]["account_id"] == account["id"]
     assert quote_of(sales, account, {"product_id": widget["id"], "quantity": 1})["number"] == (
