@@ -2,7 +2,7 @@
 
 import functools
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from gateway.models import ROLES
 
@@ -75,4 +75,20 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
         f"{item_schema.__name__.removesuffix('Read')}Page",
         (Page,),
         {"items": fields.List(fields.Nested(item_schema))},
+    )
+
+
+class Problem(Schema):
+    """Every error: application/problem+json (RFC 9457)."""
+
+    class Meta:
+        unknown = INCLUDE  # a problem may say more: the `existing` record of a conflict
+
+    type = fields.String(metadata={"example": "about:blank"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    errors = fields.Dict(
+        keys=fields.String(),
+        metadata={"description": "On 422: each bad field, with what is wrong with it."},
     )

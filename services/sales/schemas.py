@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from infra.fields import Country, Currency, Money, Trimmed
+from infra.fields import Country, Currency, Money, Trimmed, decimal_string, more_places_than
 from infra.listing import PageQuery
 
 # ---- Pipelines, opportunities, forecast and quotas ----
@@ -57,7 +57,10 @@ class StageIn(Schema):
 
 
 def check_stages(stages: list[dict]) -> None:
-    """Exactly one won stage (100%), one lost stage (0%), at least one open; distinct names."""
+    """Exactly one won stage (100%), one lost stage (0%), at least one open; distinct names.
+    Checked once every stage has loaded: a stage's own errors are reported on it already."""
+    if not all({"name", "probability", "outcome"} <= stage.keys() for stage in stages):
+        return
     outcomes = [stage["outcome"] for stage in stages]
     problems = [
         f"A pipeline has exactly one {outcome} stage."
@@ -263,7 +266,9 @@ class ForecastBlock(Schema):
     commit = Money(metadata={"description": "Open commit, and closed won."})
     closed_won = Money(metadata={"description": "Won, closed in the period."})
     quota = Money(allow_none=True, metadata={"description": "Null: no quota in this currency."})
-    gap_to_quota = Money(allow_none=True, metadata={"description": "quota - closed_won."})
+    gap_to_quota = Money(
+        signed=True, allow_none=True, metadata={"description": "quota - closed_won."}
+    )
     open_count = fields.Integer()
     won_count = fields.Integer()
 
@@ -684,12 +689,16 @@ class Number(fields.Decimal):
 
     def __init__(self, places: int, **kwargs):
         self.max_places = places
-        kwargs["metadata"] = {"type": "string", "example": "12.5", **kwargs.get("metadata", {})}
         super().__init__(as_string=True, **kwargs)
+        self.metadata = {
+            **decimal_string(places, self.validators),
+            "example": "12.5",
+            **self.metadata,
+        }
 
     def _deserialize(self, value, attr, data, **kwargs):
         number = super()._deserialize(value, attr, data, **kwargs)
-        if number != number.quantize(Decimal(1).scaleb(-self.max_places)):
+        if more_places_than(number, self.max_places):
             raise ValidationError(f"At most {self.max_places} decimal places.")
         return number
 
