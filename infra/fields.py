@@ -25,8 +25,16 @@ NOT_MONEY = {
 }
 
 
+COUNTRIES = sorted(country.alpha_2 for country in pycountry.countries)
+CURRENCIES = sorted(c.alpha_3 for c in pycountry.currencies if c.alpha_3 not in NOT_MONEY)
+
+
 class Country(fields.String):
     """An ISO 3166-1 alpha-2 code, in either case on the way in, upper case stored."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.metadata = {"enum": COUNTRIES, **self.metadata}  # what a client may send
 
     def _deserialize(self, value, attr, data, **kwargs):
         code = super()._deserialize(value, attr, data, **kwargs).strip().upper()
@@ -37,6 +45,10 @@ class Country(fields.String):
 
 class Currency(fields.String):
     """An ISO 4217 currency code, like EUR or CNY."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.metadata = {"enum": CURRENCIES, **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs):
         code = super()._deserialize(value, attr, data, **kwargs).strip().upper()

@@ -59,7 +59,9 @@ def test_every_schema_is_valid_json_schema(document):
     schemas = [*document["components"]["schemas"].values(), *schemas_in(document["paths"])]
 
     for schema in schemas:
-        Draft202012Validator.check_schema(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        Draft202012Validator.check_schema(
+            schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
     assert len(schemas) > 200
 
 

@@ -8,10 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from infra.context import Actor
-from infra.errors import load
 from services.customers import contacts, custom_fields, records
 from services.customers.models import Account, AccountTag, Contact
-from services.customers.schemas import account_query, account_read
+from services.customers.schemas import account_read
 
 SORTABLE = {
     "created_at": Account.created_at,
@@ -133,16 +132,6 @@ def delete(*, session: Session, account_id, expected_version: int | None, actor:
     for child in session.scalars(select(Account).where(Account.parent_id == account.id)):
         change(session, child, {"parent_id": None}, actor)
     records.remove(session, account, actor)
-
-
-def retag(*, session: Session, data: dict, actor: Actor) -> dict:
-    return records.retag(
-        session,
-        Account,
-        data,
-        lambda filters: selected(session, load(account_query, filters)),
-        lambda account, tags: change(session, account, {"tags": tags}, actor),
-    )
 
 
 def check_parent(session: Session, account: Account | None, parent_id) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, aliased
 from infra import listing
 from infra.context import Actor
 from infra.db import utcnow
-from infra.errors import Conflict, Gone, Moved, NotFound, load
+from infra.errors import Conflict, Gone, Moved, NotFound
 from services.customers import custom_fields, matching, records, search
 from services.customers.models import (
     Account,
@@ -21,7 +21,7 @@ from services.customers.models import (
     Erasure,
     Redirect,
 )
-from services.customers.schemas import contact_query, contact_read
+from services.customers.schemas import contact_read
 
 SORTABLE = {
     "created_at": Contact.created_at,
@@ -231,16 +231,6 @@ def delete(*, session: Session, contact_id, expected_version: int | None, actor:
     contact = get(session=session, contact_id=contact_id)
     records.check_version(contact, expected_version)
     records.remove(session, contact, actor)
-
-
-def retag(*, session: Session, data: dict, actor: Actor) -> dict:
-    return records.retag(
-        session,
-        Contact,
-        data,
-        lambda filters: selected(session, load(contact_query, filters)),
-        lambda contact, tags: change(session, contact, {"tags": tags}, actor),
-    )
 
 
 def check_account(session: Session, account_id) -> None:

@@ -314,6 +314,23 @@ class TagResult(Schema):
     changed = fields.Integer()
 
 
+class TagJobRead(Schema):
+    """Tagging a selection of more than 500 records, run in the background."""
+
+    id = fields.UUID()
+    entity = fields.String(metadata={"description": "`account` or `contact`."})
+    status = fields.String(metadata={"description": "queued → running → done | failed"})
+    operation = fields.String()
+    tags = fields.List(fields.String())
+    total = fields.Integer(metadata={"description": "Records the selection matched."})
+    processed = fields.Integer(metadata={"description": "Records done so far."})
+    changed = fields.Integer(metadata={"description": "Of those, the ones that changed."})
+    error = fields.String(allow_none=True, metadata={"description": "Why a job failed."})
+    created_by = fields.UUID(allow_none=True)
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+
+
 class CustomFieldUpdate(Schema):
     label = optional_text(100)
     options = fields.List(
@@ -692,3 +709,4 @@ interaction_read, interaction_query = InteractionRead(), InteractionQuery()
 timeline_query, timeline_entry_read = TimelineQuery(), TimelineEntryRead()
 newest_first_query, change_read = NewestFirstQuery(), ChangeRead()
 import_options, import_read = ImportOptions(), ImportRead()
+tag_job_read = TagJobRead()
