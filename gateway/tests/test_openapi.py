@@ -13,17 +13,25 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from gateway.app import create_app
 from infra.fields import Money, decimal_string
+from infra.migrations import upgrade
 from services.sales.schemas import Number
 
 METHODS = ("get", "put", "post", "patch", "delete")
 
 
 @pytest.fixture(scope="module")
-def document(database_url) -> dict:
-    app = create_app(
-        DATABASE_URL=database_url("gateway"), SECRET_KEY="a-test-secret-of-at-least-32-bytes"
-    )
-    return app.test_client().get("/api/v1/openapi.json").json
+def client(tmp_path_factory):
+    """The gateway alone, on a database of its own: enough for its document and for what it
+    refuses before any RPC."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('openapi')}/gateway.db"
+    upgrade("gateway", url)
+    app = create_app(DATABASE_URL=url, SECRET_KEY="a-test-secret-of-at-least-32-bytes")
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def document(client) -> dict:
+    return client.get("/api/v1/openapi.json").json
 
 
 def operations(document: dict):
@@ -81,6 +89,13 @@ def test_every_operation_documents_its_errors_as_problems(document):
             assert {"401", "403", "503"} <= responses.keys(), name
         if "requestBody" in operation:
             assert {"415", "422"} <= responses.keys(), name
+
+
+def test_a_method_a_route_does_not_have_is_405_whatever_the_body(client):
+    refused = client.put("/api/v1/contacts/import", data="a,b", content_type="text/csv")
+
+    assert refused.status_code == 405 and refused.mimetype == "application/problem+json"
+    assert "POST" in refused.headers["Allow"]
 
 
 def test_a_record_operation_documents_not_found_and_a_stale_if_match(document):
