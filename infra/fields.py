@@ -34,7 +34,8 @@ class Country(fields.String):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.metadata = {"enum": COUNTRIES, **self.metadata}  # what a client may send
+        # The codes it takes, for the OpenAPI document (`_deserialize` refuses others first).
+        self.validators.append(validate.OneOf(COUNTRIES))
 
     def _deserialize(self, value, attr, data, **kwargs):
         code = super()._deserialize(value, attr, data, **kwargs).strip().upper()
@@ -48,7 +49,7 @@ class Currency(fields.String):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.metadata = {"enum": CURRENCIES, **self.metadata}
+        self.validators.append(validate.OneOf(CURRENCIES))
 
     def _deserialize(self, value, attr, data, **kwargs):
         code = super()._deserialize(value, attr, data, **kwargs).strip().upper()

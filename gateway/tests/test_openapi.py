@@ -73,6 +73,15 @@ def test_every_schema_is_valid_json_schema(document):
     assert len(schemas) > 200
 
 
+def test_a_field_that_takes_null_lists_null_among_its_choices(document):
+    schemas = [*document["components"]["schemas"].values(), *schemas_in(document["paths"])]
+    properties = [p for s in schemas for p in s.get("properties", {}).values()]
+
+    nullable_choices = [p for p in properties if "enum" in p and "null" in p.get("type", [])]
+    assert nullable_choices  # country, for one
+    assert all(None in p["enum"] for p in nullable_choices)
+
+
 def test_every_operation_documents_its_errors_as_problems(document):
     problem = {"$ref": "#/components/schemas/Problem"}
     for name, operation in operations(document):
