@@ -136,6 +136,16 @@ def _as_id(id_column: ColumnElement, row_id):
     return uuid.UUID(row_id) if id_column.type.python_type is uuid.UUID else row_id
 
 
+def sort_by(*names: str, default: str = "-created_at") -> fields.String:
+    """A list's `sort` parameter: one of `names`, after a `-` for descending. The names are the
+    keys of the domain's sortable columns (a test holds the two together)."""
+    return fields.String(
+        load_default=default,
+        validate=validate.OneOf([*names, *(f"-{name}" for name in names)]),
+        metadata={"description": "Field, `-` for descending."},
+    )
+
+
 class PageQuery(Schema):
     """The query parameters every list takes; a service's list schemas add their filters."""
 

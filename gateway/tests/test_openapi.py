@@ -14,6 +14,20 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from gateway.app import create_app
 from infra.fields import Money, decimal_string
 from infra.migrations import upgrade
+from services.customers import accounts, contacts, interactions
+from services.customers import schemas as customer_schemas
+from services.sales import (
+    activities,
+    leads,
+    opportunities,
+    orders,
+    pipelines,
+    price_books,
+    products,
+    quotas,
+    quotes,
+)
+from services.sales import schemas as sales_schemas
 from services.sales.schemas import Number
 
 METHODS = ("get", "put", "post", "patch", "delete")
@@ -105,6 +119,42 @@ def test_a_method_a_route_does_not_have_is_405_whatever_the_body(client):
 
     assert refused.status_code == 405 and refused.mimetype == "application/problem+json"
     assert "POST" in refused.headers["Allow"]
+
+
+LISTS = {
+    customer_schemas.AccountQuery: accounts,
+    customer_schemas.ContactQuery: contacts,
+    customer_schemas.InteractionQuery: interactions,
+    sales_schemas.ActivityQuery: activities,
+    sales_schemas.LeadQuery: leads,
+    sales_schemas.OpportunityQuery: opportunities,
+    sales_schemas.OrderQuery: orders,
+    sales_schemas.PipelineQuery: pipelines,
+    sales_schemas.PriceBookQuery: price_books,
+    sales_schemas.ProductQuery: products,
+    sales_schemas.QuotaQuery: quotas,
+    sales_schemas.QuoteQuery: quotes,
+}
+
+
+@pytest.mark.parametrize("query", LISTS, ids=lambda query: query.__name__)
+def test_a_list_documents_exactly_the_sorts_it_applies(query):
+    [choices] = [v.choices for v in query().fields["sort"].validators if hasattr(v, "choices")]
+    sortable = LISTS[query].SORTABLE
+
+    assert set(choices) == {*sortable, *(f"-{name}" for name in sortable)}
+
+
+def test_every_sort_parameter_is_documented_with_its_choices(document):
+    sorts = [
+        parameter
+        for _, operation in operations(document)
+        for parameter in operation.get("parameters", [])
+        if parameter["name"] == "sort"
+    ]
+
+    assert len(sorts) >= len(LISTS)
+    assert [p for p in sorts if "enum" not in p["schema"]] == []
 
 
 def test_a_record_operation_documents_not_found_and_a_stale_if_match(document):

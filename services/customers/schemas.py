@@ -17,7 +17,7 @@ from marshmallow import (
 )
 
 from infra.fields import Country, OneOrMany
-from infra.listing import DEFAULT_LIMIT, MAX_LIMIT, PageQuery
+from infra.listing import DEFAULT_LIMIT, MAX_LIMIT, PageQuery, sort_by
 
 LIFECYCLE_STAGES = ("lead", "prospect", "customer", "key_account", "churned")
 ACCOUNT_CATEGORIES = ("prospect", "customer", "key_account", "partner")
@@ -269,12 +269,14 @@ class ListQuery(PageQuery):
 
 
 class AccountQuery(ListQuery):
+    sort = sort_by("created_at", "updated_at", "name")
     industry = fields.String(validate=short_text)
     category = one_of(ACCOUNT_CATEGORIES)
     parent_id = fields.UUID()
 
 
 class ContactQuery(ListQuery):
+    sort = sort_by("created_at", "updated_at", "last_name", "first_name", "email")
     account_id = fields.UUID()
     email = fields.String(validate=validate.Length(max=320))
     phone = fields.String(validate=validate.Length(max=50))
@@ -524,9 +526,7 @@ class InteractionQuery(PageQuery):
         validate=validate.Length(min=1, max=200),
         metadata={"description": "Search text, in the subject or body."},
     )
-    sort = fields.String(
-        load_default="-occurred_at", metadata={"description": "Field, `-` for descending."}
-    )
+    sort = sort_by("occurred_at", "created_at", "updated_at", default="-occurred_at")
     contact_id = fields.UUID(metadata={"description": "With this contact among others."})
     account_id = fields.UUID()
     type = one_of(INTERACTION_TYPES)

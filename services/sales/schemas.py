@@ -9,7 +9,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from infra.fields import Country, Currency, Money, Trimmed, decimal_string, more_places_than
-from infra.listing import PageQuery
+from infra.listing import PageQuery, sort_by
 
 # ---- Pipelines, opportunities, forecast and quotas ----
 
@@ -132,7 +132,7 @@ class PipelineRead(Schema):
 
 
 class PipelineQuery(PageQuery):
-    pass
+    sort = sort_by("created_at", "name")
 
 
 class OpportunityUpdate(Schema):
@@ -220,6 +220,7 @@ class OpportunityRead(Schema):
 
 
 class OpportunityQuery(PageQuery):
+    sort = sort_by("created_at", "updated_at", "amount", "expected_close_date")
     owner_id = fields.UUID()
     account_id = fields.UUID()
     primary_contact_id = fields.UUID()
@@ -313,6 +314,7 @@ class QuotaRead(Schema):
 
 
 class QuotaQuery(PageQuery):
+    sort = sort_by("created_at", "period", "amount")
     user_id = fields.UUID()
     period = Period()
 
@@ -414,6 +416,7 @@ class LeadRead(Schema):
 
 
 class LeadQuery(PageQuery):
+    sort = sort_by("created_at", "updated_at", "score")
     status = fields.String(validate=validate.OneOf(LEAD_STATUSES))
     owner_id = fields.UUID()
     source = fields.String(validate=validate.Length(max=50))
@@ -749,6 +752,7 @@ class PriceBookRead(Stamped, PriceBookFields):
 
 
 class PriceBookQuery(PageQuery):
+    sort = sort_by("created_at", "updated_at", "name")
     active = fields.Boolean()
 
 
@@ -795,6 +799,7 @@ class ProductRead(Stamped, ProductFields):
 
 
 class ProductQuery(PageQuery):
+    sort = sort_by("created_at", "updated_at", "sku", "name")
     active = fields.Boolean()
     price_book_id = fields.UUID(metadata={"description": "Has a price in this book."})
     currency = Currency(metadata={"description": "Has a price in this currency."})
@@ -892,6 +897,7 @@ class QuoteRead(Stamped, Totals, QuoteFields):
 
 
 class QuoteQuery(PageQuery):
+    sort = sort_by("created_at", "updated_at", "number")
     account_id = fields.UUID()
     contact_id = fields.UUID()
     opportunity_id = fields.UUID()
@@ -969,6 +975,7 @@ class OrderRead(Stamped, Totals, OrderFields):
 
 
 class OrderQuery(PageQuery):
+    sort = sort_by("created_at", "updated_at", "number")
     account_id = fields.UUID()
     contact_id = fields.UUID()
     opportunity_id = fields.UUID()
@@ -1055,6 +1062,7 @@ class ActivityRead(Stamped, ActivityFields):
 
 
 class ActivityQuery(PageQuery):
+    sort = sort_by("due_at", "created_at", "updated_at")
     type = fields.String(validate=validate.OneOf(ACTIVITY_TYPES))
     mine = fields.Boolean(metadata={"description": "`true`: assigned to the caller."})
     open = fields.Boolean(metadata={"description": "`true`: not completed; `false`: completed."})
