@@ -19,7 +19,15 @@ from marshmallow import (
 )
 
 from infra.fields import Country, Currency, Money, OneOrMany
-from infra.resource import ADMINS, DEFAULT_LIMIT, MANAGERS, MAX_LIMIT, PageQuery, Resource
+from infra.resource import (
+    ADMINS,
+    DEFAULT_LIMIT,
+    MANAGERS,
+    MAX_LIMIT,
+    PageQuery,
+    Resource,
+    sort_by,
+)
 
 LIFECYCLE_STAGES = ("lead", "prospect", "customer", "key_account", "churned")
 ACCOUNT_CATEGORIES = ("prospect", "customer", "key_account", "partner")
@@ -281,12 +289,14 @@ class ListQuery(PageQuery):
 
 
 class AccountQuery(ListQuery):
+    sort = sort_by("created_at", "updated_at", "name")
     industry = fields.String(validate=short_text)
     category = one_of(ACCOUNT_CATEGORIES)
     parent_id = fields.UUID()
 
 
 class ContactQuery(ListQuery):
+    sort = sort_by("created_at", "updated_at", "last_name", "first_name", "email")
     account_id = fields.UUID()
     email = fields.String(validate=validate.Length(max=320))
     phone = fields.String(validate=validate.Length(max=50))
@@ -324,6 +334,23 @@ class TagOperation(Schema):
 class TagResult(Schema):
     matched = fields.Integer()
     changed = fields.Integer()
+
+
+class TagJobRead(Schema):
+    """Tagging a selection of more than 500 records, run in the background."""
+
+    id = fields.UUID()
+    entity = fields.String(metadata={"description": "`account` or `contact`."})
+    status = fields.String(metadata={"description": "queued → running → done | failed"})
+    operation = fields.String()
+    tags = fields.List(fields.String())
+    total = fields.Integer(metadata={"description": "Records the selection matched."})
+    processed = fields.Integer(metadata={"description": "Records done so far."})
+    changed = fields.Integer(metadata={"description": "Of those, the ones that changed."})
+    error = fields.String(allow_none=True, metadata={"description": "Why a job failed."})
+    created_by = fields.UUID(allow_none=True)
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
 
 
 class CustomFieldUpdate(Schema):
@@ -519,9 +546,7 @@ class InteractionQuery(PageQuery):
         validate=validate.Length(min=1, max=200),
         metadata={"description": "Search text, in the subject or body."},
     )
-    sort = fields.String(
-        load_default="-occurred_at", metadata={"description": "Field, `-` for descending."}
-    )
+    sort = sort_by("occurred_at", "created_at", "updated_at", default="-occurred_at")
     contact_id = fields.UUID(metadata={"description": "With this contact among others."})
     account_id = fields.UUID()
     type = one_of(INTERACTION_TYPES)
@@ -704,6 +729,7 @@ interaction_read, interaction_query = InteractionRead(), InteractionQuery()
 timeline_query, timeline_entry_read = TimelineQuery(), TimelineEntryRead()
 newest_first_query, change_read = NewestFirstQuery(), ChangeRead()
 import_options, import_read = ImportOptions(), ImportRead()
+tag_job_read = TagJobRead()
 
 
 # --- The declared resources: routes, RPCs, OpenAPI operations and contract tests come from these
@@ -723,7 +749,6 @@ ACCOUNTS = Resource(
     update=AccountUpdate,
     read=AccountRead,
     query=AccountQuery,
-    sorts=("created_at", "updated_at", "name"),
     users_named=("owner_id",),
     owner_field="owner_id",
     writable_by={
@@ -742,7 +767,6 @@ CONTACTS = Resource(
     update=ContactUpdate,
     read=ContactRead,
     query=ContactQuery,
-    sorts=("created_at", "updated_at", "last_name", "first_name", "email"),
     create_options=CreateOptions,
     users_named=("owner_id",),
     owner_field="owner_id",
@@ -757,7 +781,6 @@ CUSTOM_FIELDS = Resource(
     read=CustomFieldRead,
     query=CustomFieldQuery,
     write_roles=ADMINS,
-    sorts=(),
 )
 INTERACTIONS = Resource(
     service="customers",
@@ -768,6 +791,5 @@ INTERACTIONS = Resource(
     update=InteractionUpdate,
     read=InteractionRead,
     query=InteractionQuery,
-    sorts=("occurred_at", "created_at", "updated_at"),
     users_named=("user_id",),
 )

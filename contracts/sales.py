@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from infra.fields import Country, Currency, Money, Trimmed
-from infra.resource import ADMINS, MANAGERS, PageQuery, Resource
+from infra.fields import Country, Currency, Money, Trimmed, decimal_string, more_places_than
+from infra.resource import ADMINS, MANAGERS, PageQuery, Resource, sort_by
 
 # ---- Pipelines, opportunities, forecast and quotas ----
 
@@ -65,7 +65,10 @@ class StageIn(Schema):
 
 
 def check_stages(stages: list[dict]) -> None:
-    """Exactly one won stage (100%), one lost stage (0%), at least one open; distinct names."""
+    """Exactly one won stage (100%), one lost stage (0%), at least one open; distinct names.
+    Checked once every stage has loaded: a stage's own errors are reported on it already."""
+    if not all({"name", "probability", "outcome"} <= stage.keys() for stage in stages):
+        return
     outcomes = [stage["outcome"] for stage in stages]
     problems = [
         f"A pipeline has exactly one {outcome} stage."
@@ -137,7 +140,7 @@ class PipelineRead(Schema):
 
 
 class PipelineQuery(PageQuery):
-    pass
+    sort = sort_by("created_at", "name")
 
 
 class OpportunityUpdate(Schema):
@@ -225,6 +228,7 @@ class OpportunityRead(Schema):
 
 
 class OpportunityQuery(PageQuery):
+    sort = sort_by("created_at", "updated_at", "amount", "expected_close_date")
     owner_id = fields.UUID()
     account_id = fields.UUID()
     primary_contact_id = fields.UUID()
@@ -271,7 +275,9 @@ class ForecastBlock(Schema):
     commit = Money(metadata={"description": "Open commit, and closed won."})
     closed_won = Money(metadata={"description": "Won, closed in the period."})
     quota = Money(allow_none=True, metadata={"description": "Null: no quota in this currency."})
-    gap_to_quota = Money(allow_none=True, metadata={"description": "quota - closed_won."})
+    gap_to_quota = Money(
+        signed=True, allow_none=True, metadata={"description": "quota - closed_won."}
+    )
     open_count = fields.Integer()
     won_count = fields.Integer()
 
@@ -316,6 +322,7 @@ class QuotaRead(Schema):
 
 
 class QuotaQuery(PageQuery):
+    sort = sort_by("created_at", "period", "amount")
     user_id = fields.UUID()
     period = Period()
 
@@ -419,6 +426,7 @@ class LeadRead(Schema):
 
 
 class LeadQuery(PageQuery):
+    sort = sort_by("created_at", "updated_at", "score")
     status = fields.String(validate=validate.OneOf(LEAD_STATUSES))
     owner_id = fields.UUID()
     source = fields.String(validate=validate.Length(max=50))
@@ -651,12 +659,16 @@ class Number(fields.Decimal):
 
     def __init__(self, places: int, **kwargs):
         self.max_places = places
-        kwargs["metadata"] = {"type": "string", "example": "12.5", **kwargs.get("metadata", {})}
         super().__init__(as_string=True, **kwargs)
+        self.metadata = {
+            **decimal_string(places, self.validators),
+            "example": "12.5",
+            **self.metadata,
+        }
 
     def _deserialize(self, value, attr, data, **kwargs):
         number = super()._deserialize(value, attr, data, **kwargs)
-        if number != number.quantize(Decimal(1).scaleb(-self.max_places)):
+        if more_places_than(number, self.max_places):
             raise ValidationError(f"At most {self.max_places} decimal places.")
         return number
 
@@ -703,6 +715,7 @@ class PriceBookRead(Stamped, PriceBookFields):
 
 
 class PriceBookQuery(PageQuery):
+    sort = sort_by("created_at", "updated_at", "name")
     active = fields.Boolean()
 
 
@@ -749,6 +762,7 @@ class ProductRead(Stamped, ProductFields):
 
 
 class ProductQuery(PageQuery):
+    sort = sort_by("created_at", "updated_at", "sku", "name")
     active = fields.Boolean()
     price_book_id = fields.UUID(metadata={"description": "Has a price in this book."})
     currency = Currency(metadata={"description": "Has a price in this currency."})
@@ -846,6 +860,7 @@ class QuoteRead(Stamped, Totals, QuoteFields):
 
 
 class QuoteQuery(PageQuery):
+    sort = sort_by("created_at", "updated_at", "number")
     account_id = fields.UUID()
     contact_id = fields.UUID()
     opportunity_id = fields.UUID()
@@ -918,6 +933,7 @@ class OrderRead(Stamped, Totals, OrderFields):
 
 
 class OrderQuery(PageQuery):
+    sort = sort_by("created_at", "updated_at", "number")
     account_id = fields.UUID()
     contact_id = fields.UUID()
     opportunity_id = fields.UUID()
@@ -1014,6 +1030,7 @@ class ActivityRead(Stamped, ActivityFields):
 
 
 class ActivityQuery(PageQuery):
+    sort = sort_by("due_at", "created_at", "updated_at")
     type = fields.String(validate=validate.OneOf(ACTIVITY_TYPES))
     mine = fields.Boolean(
         metadata={"description": "`true`: assigned to the caller; `false`: to anyone else."}
@@ -1087,7 +1104,6 @@ LEADS = Resource(
     update=LeadUpdate,
     read=LeadRead,
     query=LeadQuery,
-    sorts=("created_at", "updated_at", "score"),
     users_named=("owner_id",),
     owner_field="owner_id",
     owned_by_creator=False,  # the assignment rules give it an owner
@@ -1102,7 +1118,6 @@ ASSIGNMENT_RULES = Resource(
     read=AssignmentRuleRead,
     query=RuleQuery,
     write_roles=ADMINS,
-    sorts=(),
     users_named=("user_id",),
 )
 SCORING_RULES = Resource(
@@ -1115,7 +1130,6 @@ SCORING_RULES = Resource(
     read=ScoringRuleRead,
     query=RuleQuery,
     write_roles=ADMINS,
-    sorts=(),
 )
 PIPELINES = Resource(
     service="sales",
@@ -1127,7 +1141,6 @@ PIPELINES = Resource(
     read=PipelineRead,
     query=PipelineQuery,
     write_roles=ADMINS,
-    sorts=("created_at", "name"),
 )
 OPPORTUNITIES = Resource(
     service="sales",
@@ -1138,7 +1151,6 @@ OPPORTUNITIES = Resource(
     update=OpportunityUpdate,
     read=OpportunityRead,
     query=OpportunityQuery,
-    sorts=("created_at", "updated_at", "amount", "expected_close_date"),
     users_named=("owner_id",),
     owner_field="owner_id",
 )
@@ -1152,7 +1164,6 @@ QUOTAS = Resource(
     read=QuotaRead,
     query=QuotaQuery,
     write_roles=MANAGERS,
-    sorts=("created_at", "period", "amount"),
     users_named=("user_id",),
 )
 PRICE_BOOKS = Resource(
@@ -1165,7 +1176,6 @@ PRICE_BOOKS = Resource(
     read=PriceBookRead,
     query=PriceBookQuery,
     write_roles=ADMINS,
-    sorts=("created_at", "updated_at", "name"),
 )
 PRODUCTS = Resource(
     service="sales",
@@ -1176,7 +1186,6 @@ PRODUCTS = Resource(
     update=ProductUpdate,
     read=ProductRead,
     query=ProductQuery,
-    sorts=("created_at", "updated_at", "sku", "name"),
 )
 QUOTES = Resource(
     service="sales",
@@ -1187,7 +1196,6 @@ QUOTES = Resource(
     update=QuoteUpdate,
     read=QuoteRead,
     query=QuoteQuery,
-    sorts=("created_at", "updated_at", "number"),
     users_named=("owner_id",),
     owner_field="owner_id",
 )
@@ -1200,7 +1208,6 @@ ORDERS = Resource(
     update=OrderUpdate,
     read=OrderRead,
     query=OrderQuery,
-    sorts=("created_at", "updated_at", "number"),
     users_named=("owner_id",),
     finds_existing=True,
     owner_field="owner_id",
@@ -1214,7 +1221,6 @@ ACTIVITIES = Resource(
     update=ActivityUpdate,
     read=ActivityRead,
     query=ActivityQuery,
-    sorts=("due_at", "created_at", "updated_at"),
     users_named=("assignee_id",),
     owner_field="assignee_id",
 )

@@ -3,9 +3,8 @@
 import logging
 
 from flask import Flask
-from flask_smorest import Api
 
-from gateway import db, metrics, problems
+from gateway import db, metrics, openapi, problems
 from gateway.api import blueprints
 from gateway.rpc import RpcClient
 from gateway.security import hash_password
@@ -45,13 +44,7 @@ def create_app(**overrides) -> Flask:
     if app.config["SECRET_KEY"] == DEVELOPMENT_SECRET:
         logging.getLogger(__name__).warning("CRM_SECRET_KEY is unset: using the development secret")
 
-    api = Api(app, spec_kwargs={"info": {"description": "The CRM suite's HTTP API."}})
-    api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    )
-    api.spec.components.security_scheme(
-        "apiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"}
-    )
+    api = openapi.create_api(app)
     for blueprint in blueprints():
         api.register_blueprint(blueprint)
     problems.register(app)  # after Api(), whose own HTTP error handler this replaces

@@ -46,9 +46,11 @@ def takes_files(view):
 
 
 def require_json(request):
-    """A body that is not JSON is refused up front, not read as an empty object."""
+    """A body that is not JSON is refused up front, not read as an empty object; a request
+    the routes refuse anyway (404, 405) is left to say so."""
     if (
-        request.method in ("POST", "PUT", "PATCH")
+        request.routing_exception is None
+        and request.method in ("POST", "PUT", "PATCH")
         and request.content_length
         and not request.is_json
         and not _upload(request)

@@ -6,13 +6,12 @@ pages. Requests are validated here with the service's own schemas (which also ma
 document) and again by the service, which owns the data.
 """
 
-import functools
 import uuid
 
 from flask import current_app, jsonify, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema
 
 from gateway import db
 from gateway.idempotency import idempotent
@@ -104,7 +103,7 @@ def register(blp: Blueprint, resource: Resource) -> None:
 
     class Collection(MethodView):
         @allow(*r.read_roles)
-        @blp.arguments(list_query(r), location="query", as_kwargs=True)
+        @blp.arguments(r.query, location="query", as_kwargs=True)
         @blp.response(200, page_of(r.read))
         def get(self, **_query):
             """List, search, filter and sort; paged by cursor."""
@@ -155,19 +154,3 @@ def register(blp: Blueprint, resource: Resource) -> None:
 
     blp.add_url_rule(r.path, f"{r.name}_collection", view_func=Collection)
     blp.add_url_rule(f"{r.path}/<record_id>", r.name, view_func=Item)
-
-
-@functools.cache
-def list_query(resource: Resource) -> type[Schema]:
-    """The resource's query schema with `sort` documented (and checked) as the declared sorts,
-    each ascending or descending (`-name`)."""
-    if not resource.sorts:
-        return resource.query
-    default = resource.query._declared_fields["sort"].load_default
-    choices = [order for name in resource.sorts for order in (name, f"-{name}")]
-    sort = fields.String(
-        load_default=default,
-        validate=validate.OneOf(choices),
-        metadata={"description": "Field, `-` for descending."},
-    )
-    return type(resource.query.__name__, (resource.query,), {"sort": sort})

@@ -1,6 +1,6 @@
 """Wire shapes the gateway owns: logins, users, API keys, lists and problems."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from infra.resource import ROLES
 
@@ -106,4 +106,20 @@ class OpenResources(Schema):
     resources = fields.List(
         fields.String(),
         metadata={"description": "Record types every user may read, whoever owns the record."},
+    )
+
+
+class Problem(Schema):
+    """Every error: application/problem+json (RFC 9457)."""
+
+    class Meta:
+        unknown = INCLUDE  # a problem may say more: the `existing` record of a conflict
+
+    type = fields.String(metadata={"example": "about:blank"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    errors = fields.Dict(
+        keys=fields.String(),
+        metadata={"description": "On 422: each bad field, with what is wrong with it."},
     )

@@ -85,9 +85,30 @@ class ServiceUnavailable(ServiceError):
 
 
 def load(schema: Schema, data, **kwargs) -> dict:
-    """`schema.load`, with marshmallow's errors raised as `ValidationFailed` (422)."""
+    """`schema.load`, with marshmallow's errors raised as `ValidationFailed` (422). Text with a
+    NUL character is refused first, whatever the schema: PostgreSQL cannot store it."""
+    nul = dict(_nul_texts(data))
+    if nul:
+        raise ValidationFailed("The request has invalid fields.", nul)
     try:
         return schema.load(data if data is not None else {}, **kwargs)
     except SchemaError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         raise ValidationFailed("The request has invalid fields.", messages) from None
+
+
+def _nul_texts(data, path: tuple[str, ...] = ()):
+    """`(field path, [message])` for each string in `data`, keys too, holding a NUL character."""
+    message = ["Must not contain a NUL character."]
+    if isinstance(data, str):
+        if "\x00" in data:
+            yield ".".join(path) or "_schema", message
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            field = (*path, str(key))
+            if "\x00" in str(key):
+                yield ".".join(field), message
+            yield from _nul_texts(value, field)
+    elif isinstance(data, list | tuple):
+        for index, value in enumerate(data):
+            yield from _nul_texts(value, (*path, str(index)))

@@ -10,10 +10,11 @@ import contextlib
 import fcntl
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
 
 
 @contextlib.contextmanager
@@ -23,6 +24,25 @@ def held(engine: Engine, name: str) -> Iterator[bool]:
     lock = _advisory if engine.dialect.name == "postgresql" else _file
     with lock(engine, name) as got:
         yield got
+
+
+def run_oldest_waiting(
+    session: Session, job_model, waiting: tuple[str, ...], kind: str, run: Callable
+):
+    """Run the oldest job of `job_model` (a model with `id`, `status` and `created_at`) that
+    is `waiting` and that no process runs: a queued one, or a running one whose process ended.
+    `run(job)` runs it under the lock `<kind>-<job id>`; returns the job it ran, or None."""
+    ids = session.scalars(
+        select(job_model.id).where(job_model.status.in_(waiting)).order_by(job_model.created_at)
+    ).all()
+    session.commit()
+    for job_id in ids:
+        with held(session.get_bind().engine, f"{kind}-{job_id}") as mine:
+            job = session.get(job_model, job_id, populate_existing=True) if mine else None
+            if job is not None and job.status in waiting:
+                run(job)
+                return job
+    return None
 
 
 @contextlib.contextmanager

@@ -38,7 +38,6 @@ class Resource:
     query: type[Schema]
     read_roles: tuple[str, ...] = EVERYONE
     write_roles: tuple[str, ...] = EDITORS
-    sorts: tuple[str, ...] = ("created_at", "updated_at")
     create_options: type[Schema] | None = None  # query parameters of create, e.g. overrides
     users_named: tuple[str, ...] = ()  # body fields holding a user id (the gateway has users)
     # Create may find the record an outside system sent before (by its own id) instead of
@@ -67,6 +66,14 @@ class Resource:
         return hash((self.service, self.name))
 
     @property
+    def sorts(self) -> tuple[str, ...]:
+        """What the list sorts by: the ascending choices of its query's `sort` (`sort_by`)."""
+        sort = self.query().fields.get("sort")
+        validators = sort.validators if sort is not None else []
+        choices = next((v.choices for v in validators if isinstance(v, validate.OneOf)), ())
+        return tuple(name for name in choices if not name.startswith("-"))
+
+    @property
     def filters(self) -> tuple[str, ...]:
         """The query parameters that narrow the list (paging and sorting are not filters)."""
         return tuple(name for name in self.query().fields if name not in PAGING)
@@ -74,6 +81,16 @@ class Resource:
     def rpc(self, verb: str) -> str:
         """The RPC method behind a verb: `list_contacts`, `get_contact`, ..."""
         return f"list_{self.plural}" if verb == "list" else f"{verb}_{self.name}"
+
+
+def sort_by(*names: str, default: str = "-created_at") -> fields.String:
+    """A list's `sort` parameter: one of `names`, after a `-` for descending. The names are the
+    keys of the domain's sortable columns (a test holds the two together)."""
+    return fields.String(
+        load_default=default,
+        validate=validate.OneOf([*names, *(f"-{name}" for name in names)]),
+        metadata={"description": "Field, `-` for descending."},
+    )
 
 
 class PageQuery(Schema):

@@ -473,4 +473,3 @@ def test_a_consuming_service_added_later_does_not_replay_history(
     wait_for(lambda: seen(url) != [])
     assert seen(url) == ["Somerville"]
     assert position_in(url) == after["sequence"]
-

@@ -1,4 +1,4 @@
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 from flask.views import MethodView
 
 from contracts import customers as schemas
@@ -12,17 +12,43 @@ blp = area("customers")
 ACCOUNTS, CONTACTS = schemas.ACCOUNTS, schemas.CONTACTS
 
 
+JOB_LOCATION = {"Location": {"schema": {"type": "string"}, "description": "The job, to poll."}}
+
+
 def register_tagging(resource: Resource) -> None:
     class Tagging(MethodView):
         @allow(*resource.write_roles)
         @blp.arguments(schemas.TagOperation)
-        @blp.response(200, schemas.TagResult)
+        @blp.response(200, schemas.TagResult, description="At most 500 records: done.")
+        @blp.alt_response(
+            202,
+            schema=schemas.TagJobRead,
+            headers=JOB_LOCATION,
+            description="More than 500 records: a job, tagging them in the background.",
+        )
         def post(self, _operation):
             """Add or remove tags on the listed ids, or on every record a list filter selects
-            (at most 10,000). Each record that changes publishes its `_updated` event."""
-            return jsonify(call("customers", f"tag_{resource.path[1:]}", request.get_json()))
+            (an empty filter: all of them). At most 500 records are tagged at once (200, with
+            the counts); a larger selection answers 202 with a job: poll its `Location` for
+            `processed` of `total` and the outcome. Each record that changes publishes its
+            `_updated` event."""
+            answer = call("customers", f"tag_{resource.path[1:]}", request.get_json())
+            if "result" in answer:
+                return jsonify(answer["result"])
+            response = jsonify(answer["job"])
+            response.status_code = 202
+            response.headers["Location"] = url_for(".tag_job", job_id=answer["job"]["id"])
+            return response
 
     blp.add_url_rule(f"{resource.path}/tags", f"{resource.name}_tags", view_func=Tagging)
+
+
+@blp.route("/tag-jobs/<job_id>")
+@allow(*EVERYONE)
+@blp.response(200, schemas.TagJobRead)
+def tag_job(job_id):
+    """A tag job's progress and outcome: its creator, admins and managers see it."""
+    return jsonify(call("customers", "get_tag_job", job_id))
 
 
 for resource in (ACCOUNTS, CONTACTS):

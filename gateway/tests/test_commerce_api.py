@@ -359,3 +359,44 @@ def test_activities_mine_open_and_overdue(api, account):
     done = api.post(f"{ACTIVITIES}/{late['id']}/complete", role="sales")
     assert done.status_code == 200 and done.json["completed_at"] and not done.json["overdue"]
     assert api.get(f"{ACTIVITIES}/mine", role="sales").json["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("contact_id", "message"),
+    [(MISSING, "No contact"), ("not-an-id", "Not a valid UUID")],
+)
+def test_an_order_given_a_contact_that_does_not_exist_is_422_and_unchanged(
+    api, account, contact_id, message
+):
+    body = {
+        "account_id": account["id"],
+        "currency": "EUR",
+        "lines": [{"description": "Anvil", "quantity": "1", "unit_price": "50.00"}],
+    }
+    url = api.post(ORDERS, role="sales", json=body).headers["Location"]
+
+    refused = api.patch(url, role="sales", json={"contact_id": contact_id})
+
+    assert refused.status_code == 422, refused.json
+    assert message in refused.json["errors"]["contact_id"][0]
+    order = api.get(url).json
+    assert (order["contact_id"], order["version"]) == (None, 1)
+
+
+def test_text_with_a_nul_character_is_422_naming_the_field_and_writes_nothing(api):
+    book = created(api.post(BOOKS, json={"name": "Wholesale"}))
+
+    renamed = api.patch(f"{BOOKS}/{book['id']}", json={"name": "Whole\u0000sale"})
+    priced = api.post(
+        PRODUCTS,
+        role="sales",
+        json={"sku": "N-1", "name": "Nul", "prices": [{"currency": "EUR", "unit_price": "1.00"}]},
+    )
+    tagged = api.patch(priced.headers["Location"], role="sales", json={"description": "\u0000"})
+
+    assert renamed.status_code == 422 and renamed.json["errors"] == {
+        "name": ["Must not contain a NUL character."]
+    }
+    assert tagged.status_code == 422 and "description" in tagged.json["errors"]
+    assert api.get(f"{BOOKS}/{book['id']}").json["name"] == "Wholesale"
+    assert api.get(priced.headers["Location"]).json["version"] == 1

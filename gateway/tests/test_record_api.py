@@ -3,8 +3,10 @@ consents, privacy and CSV export, on SQLite and PostgreSQL."""
 
 import csv
 import io
+import time
 
 from gateway import csv_export
+from services.customers import tag_jobs
 
 CONTACTS = "/api/v1/contacts"
 ACCOUNTS = "/api/v1/accounts"
@@ -96,6 +98,30 @@ def test_tags_filter_by_all_given_and_bulk_tag_a_filtered_set(api):
     assert unknown.status_code == 422 and "operation" in unknown.json["errors"]
     assert api.post(f"{CONTACTS}/tags", role="viewer", json={}).status_code == 403
     assert names(api.get(f"{CONTACTS}?tag=x")) == set()
+
+
+def test_tagging_every_account_answers_202_with_a_job_to_poll(api, monkeypatch):
+    monkeypatch.setattr(tag_jobs, "AT_ONCE", 2)  # the services run in this process
+    for name in ("Acme", "Globex", "Initech"):
+        assert api.post(ACCOUNTS, json={"name": name}).status_code == 201
+
+    queued = api.post(
+        f"{ACCOUNTS}/tags",
+        role="marketing",
+        json={"operation": "add", "tags": ["2026"], "filter": {}},
+    )
+
+    assert queued.status_code == 202 and queued.json["total"] == 3
+    deadline = time.monotonic() + 15
+    while (job := api.get(queued.headers["Location"]).json)["status"] != "done":
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+    assert (job["processed"], job["changed"], job["error"]) == (3, 3, None)
+    assert {a["name"] for a in api.get(f"{ACCOUNTS}?tag=2026").json["items"]} == {
+        "Acme",
+        "Globex",
+        "Initech",
+    }
 
 
 def test_merge_answers_the_survivor_and_the_old_id_redirects(api):

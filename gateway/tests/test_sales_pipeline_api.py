@@ -169,3 +169,43 @@ def test_the_openapi_document_describes_the_area(api):
         QUOTAS,
     ):
         assert path in paths, path
+
+
+def stages(**changes) -> list[dict]:
+    """A valid set of stages, the first one changed by `changes` (None: left out)."""
+    first = {"name": "Talk", "probability": 10, "outcome": "open", **changes}
+    return [
+        {key: value for key, value in first.items() if value is not None},
+        {"name": "Won", "probability": 100, "outcome": "won"},
+        {"name": "Lost", "probability": 0, "outcome": "lost"},
+    ]
+
+
+def test_a_pipeline_whose_stage_is_bad_is_422_naming_it_and_writes_nothing(api):
+    before = api.get(PIPELINES).json["items"]
+
+    bad_id = api.post(PIPELINES, json={"name": "Partners", "stages": stages(id="not-an-id")})
+    no_outcome = api.post(PIPELINES, json={"name": "Partners", "stages": stages(outcome="maybe")})
+    no_probability = api.post(
+        PIPELINES, json={"name": "Partners", "stages": stages(probability=None)}
+    )
+
+    assert bad_id.status_code == 422 and "id" in bad_id.json["errors"]["stages"]["0"]
+    assert no_outcome.status_code == 422 and "outcome" in no_outcome.json["errors"]["stages"]["0"]
+    assert "probability" in no_probability.json["errors"]["stages"]["0"]
+    assert api.get(PIPELINES).json["items"] == before
+
+
+def test_changing_stages_with_an_id_that_is_no_stage_of_the_pipeline_is_422(api):
+    pipeline = api.post(PIPELINES, json={"name": "Partners", "stages": stages()}).json
+    url = f"{PIPELINES}/{pipeline['id']}"
+
+    unknown = api.patch(url, json={"stages": stages(id=str(uuid.uuid4()))})
+    malformed = api.patch(url, json={"stages": stages(id="not-an-id", outcome="maybe")})
+
+    assert unknown.status_code == 422 and "Not stages of this pipeline" in unknown.json["detail"]
+    assert malformed.status_code == 422 and set(malformed.json["errors"]["stages"]["0"]) == {
+        "id",
+        "outcome",
+    }
+    assert api.get(url).json == pipeline

@@ -7,9 +7,8 @@ from operator import attrgetter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from contracts.customers import account_query, account_read
+from contracts.customers import account_read
 from infra.context import Actor
-from infra.errors import load
 from services.customers import contacts, custom_fields, records
 from services.customers.models import Account, AccountTag, Contact
 
@@ -132,16 +131,6 @@ def delete(*, session: Session, record_id, actor: Actor) -> None:
     for child in session.scalars(select(Account).where(Account.parent_id == account.id)):
         change(session, child, {"parent_id": None}, actor)
     records.remove(session, account, actor)
-
-
-def retag(*, session: Session, data: dict, actor: Actor) -> dict:
-    return records.retag(
-        session,
-        Account,
-        data,
-        lambda filters: selected(session, load(account_query, filters)),
-        lambda account, tags: change(session, account, {"tags": tags}, actor),
-    )
 
 
 CREDIT = ("credit_limit", "credit_currency")

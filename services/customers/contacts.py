@@ -7,11 +7,11 @@ from operator import attrgetter
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from contracts.customers import contact_query, contact_read
+from contracts.customers import contact_read
 from infra import listing
 from infra.context import Actor
 from infra.db import utcnow
-from infra.errors import Conflict, Gone, Moved, NotFound, load
+from infra.errors import Conflict, Gone, Moved, NotFound
 from services.customers import custom_fields, matching, records, search
 from services.customers.models import (
     Account,
@@ -230,16 +230,6 @@ def fill_in(session: Session, contact: Contact, data: dict, actor: Actor) -> Con
 def delete(*, session: Session, record_id, actor: Actor) -> None:
     contact = get(session=session, record_id=record_id)
     records.remove(session, contact, actor)
-
-
-def retag(*, session: Session, data: dict, actor: Actor) -> dict:
-    return records.retag(
-        session,
-        Contact,
-        data,
-        lambda filters: selected(session, load(contact_query, filters)),
-        lambda contact, tags: change(session, contact, {"tags": tags}, actor),
-    )
 
 
 def check_account(session: Session, account_id) -> None:

@@ -69,11 +69,14 @@ def create(*, session: Session, options: dict, actor: Actor) -> ImportJob:
 def get(*, session: Session, job_id, actor: Actor) -> ImportJob:
     """A job as its creator, admins and managers see it; to anyone else it does not exist."""
     job = session.get(ImportJob, records.parse_id(job_id))
-    if job is None or not (
-        str(job.created_by) == actor.user_id or set(actor.roles) & set(SEE_EVERY_JOB)
-    ):
+    if job is None or not may_see(job, actor):
         raise NotFound(f"No import with id {job_id}.")
     return job
+
+
+def may_see(job, actor: Actor) -> bool:
+    """A job (an import, a tag job) is its creator's, and admins' and managers'."""
+    return str(job.created_by) == actor.user_id or bool(set(actor.roles) & set(SEE_EVERY_JOB))
 
 
 def append_chunk(*, session: Session, job_id, seq: int, data: bytes, actor: Actor) -> None:
@@ -120,17 +123,9 @@ def run_waiting(
     """Run the oldest job nobody is running, if any: a queued one, or a running one whose
     process ended. Commits as it goes; returns the job it ran."""
     discard_abandoned(session)
-    waiting = session.scalars(
-        select(ImportJob.id).where(ImportJob.status.in_(WAITING)).order_by(ImportJob.created_at)
-    ).all()
-    session.commit()
-    for job_id in waiting:
-        with locks.held(session.get_bind().engine, f"import-{job_id}") as mine:
-            job = session.get(ImportJob, job_id, populate_existing=True) if mine else None
-            if job is not None and job.status in WAITING:
-                run(session, job, stopping, batch_size)
-                return job
-    return None
+    return locks.run_oldest_waiting(
+        session, ImportJob, WAITING, "import", lambda job: run(session, job, stopping, batch_size)
+    )
 
 
 def run(

@@ -315,6 +315,28 @@ class ImportJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class TagJob(Base):
+    """Tags added to or removed from a selection too large to change at once: run in batches
+    by the service's timer, `last_id` the last record done (records are taken in id order)."""
+
+    __tablename__ = "tag_jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    entity: Mapped[str] = mapped_column(String(20))  # account | contact
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    operation: Mapped[str] = mapped_column(String(10))
+    tags: Mapped[list] = mapped_column(JSON)
+    selection: Mapped[dict] = mapped_column(JSON)  # {"ids": [...]} or {"filter": {...}}
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    last_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class ImportChunk(Base):
     """The uploaded file, in the order it arrived, so the service can stream it in batches."""
 

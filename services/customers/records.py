@@ -7,14 +7,15 @@ from collections.abc import Callable
 from datetime import datetime
 
 from marshmallow import Schema
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from infra import outbox
 from infra.context import Actor
 from infra.db import utcnow
-from infra.errors import Conflict, ValidationFailed
+from infra.errors import Conflict
+from infra.records import VISIBLE as VISIBLE
 from infra.records import Accessor as Accessor
 from infra.records import apply_changes as apply_changes
 from infra.records import check_version as check_version
@@ -31,7 +32,6 @@ from infra.records import visible_only as visible_only
 from services.customers.models import Change, Record, TimelineEntry
 
 SOURCE = "customers"
-MAX_BULK = 10_000
 
 
 # Puts a record's event on timelines other than the record's own: `(session, record, envelope)`.
@@ -189,34 +189,3 @@ def set_tags(tag_model, record: Record, tags: list[str]) -> None:
     """Make the record's tag rows exactly `tags`, keeping the rows that stay."""
     kept = {row.tag: row for row in record.tag_rows}
     record.tag_rows = [kept.get(tag) or tag_model(tag=tag) for tag in tags]
-
-
-def retag(
-    session: Session,
-    model: type[Record],
-    data: dict,
-    selected: Callable[[dict], Select],
-    change_tags: Callable[[Record, list[str]], Record],
-) -> dict:
-    """Add or remove tags on the records `data` names by `ids` or by a list `filter`; each
-    record that changes publishes its update."""
-    if "ids" in data:
-        query = select(model).where(model.id.in_(data["ids"]))
-    else:
-        query = in_period(selected(data["filter"]), model, data["filter"])
-    count = session.scalar(select(func.count()).select_from(query.subquery()))
-    if count > MAX_BULK:
-        message = f"The filter selects {count} records; tag at most {MAX_BULK} at a time."
-        raise ValidationFailed(message, {"filter": [message]})
-    changed = 0
-    for record in session.scalars(query):
-        current = set(record.tags)
-        wanted = (
-            current | set(data["tags"])
-            if data["operation"] == "add"
-            else current - set(data["tags"])
-        )
-        if wanted != current:
-            change_tags(record, sorted(wanted))
-            changed += 1
-    return {"matched": count, "changed": changed}

@@ -24,6 +24,7 @@ from contracts.customers import (
     import_read,
     merge_request,
     newest_first_query,
+    tag_job_read,
     tag_operation,
     timeline_entry_read,
     timeline_query,
@@ -45,6 +46,7 @@ from services.customers import (
     matching,
     merges,
     privacy,
+    tag_jobs,
     timeline,
 )
 
@@ -77,15 +79,23 @@ class CustomersService(CrmService):
 
     @rpc
     def tag_accounts(self, data: dict) -> dict:
-        result = accounts.retag(session=self.db, data=load(tag_operation, data), actor=self.caller)
-        self.db.commit()
-        return result
+        """`{"result": {"matched", "changed"}}` when done at once, else `{"job": ...}`."""
+        return self._retag("account", data)
 
     @rpc
     def tag_contacts(self, data: dict) -> dict:
-        result = contacts.retag(session=self.db, data=load(tag_operation, data), actor=self.caller)
+        return self._retag("contact", data)
+
+    def _retag(self, entity: str, data: dict) -> dict:
+        answer = tag_jobs.retag(
+            session=self.db, entity=entity, data=load(tag_operation, data), actor=self.caller
+        )
         self.db.commit()
-        return result
+        return {"job": tag_job_read.dump(answer["job"])} if "job" in answer else answer
+
+    @rpc
+    def get_tag_job(self, job_id: str) -> dict:
+        return tag_job_read.dump(tag_jobs.get(session=self.db, job_id=job_id, actor=self.caller))
 
     @rpc
     def merge_contacts(self, contact_id: str, data: dict, expected_version=None) -> dict:
@@ -197,3 +207,7 @@ class CustomersService(CrmService):
     @timer(interval=IMPORT_INTERVAL)
     def run_imports(self) -> None:
         imports.run_waiting(session=self.db, stopping=self.stopping)
+
+    @timer(interval=IMPORT_INTERVAL)
+    def run_tag_jobs(self) -> None:
+        tag_jobs.run_waiting(session=self.db, stopping=self.stopping)

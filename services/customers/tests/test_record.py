@@ -109,12 +109,12 @@ def test_tags_are_replaced_filtered_and_bulk_edited(service, session):
     assert ids(service.list_contacts({"tag": ["expo", "vip"]})) == {a["id"]}
 
     result = service.tag_contacts({"operation": "add", "tags": ["2026"], "filter": {"tag": "expo"}})
-    assert result == {"matched": 2, "changed": 2}
+    assert result == {"result": {"matched": 2, "changed": 2}}
     assert ids(service.list_contacts({"tag": "2026"})) == {a["id"], b["id"]}
     assert service.get_contact(a["id"])["version"] == 2
 
     result = service.tag_contacts({"operation": "remove", "tags": ["vip"], "ids": [a["id"]]})
-    assert result == {"matched": 1, "changed": 1}
+    assert result == {"result": {"matched": 1, "changed": 1}}
     assert service.get_contact(a["id"])["tags"] == ["2026", "expo"]
 
 
