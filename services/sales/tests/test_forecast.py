@@ -113,7 +113,8 @@ def test_a_quarters_quota_is_its_own_or_the_sum_of_its_months(service, session):
 
 
 def test_a_team_and_everyone(service, session, add):
-    team, empty = Team(name="North", member_ids=[str(ADA), str(BOB)]), Team(name="New")
+    team = Team(id=uuid.uuid4(), name="North", member_ids=[str(ADA), str(BOB)])
+    empty = Team(id=uuid.uuid4(), name="New")
     session.add_all([team, empty])
     for owner, amount in [(ADA, "100.00"), (BOB, "200.00"), (CAROL, "400.00"), (None, "800.00")]:
         add(owner, amount)

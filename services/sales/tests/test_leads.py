@@ -46,10 +46,11 @@ def test_create_answers_the_lead_and_publishes_lead_created(service, session):
     assert lead["first_name"] == "Ada" and lead["email"] == "Ada@Example.COM"
     assert lead["country"] == "GB" and lead["status"] == "new"
     assert lead["score"] == 0 and lead["score_reasons"] == []
-    assert lead["owner_id"] is None and lead["version"] == 1
+    assert lead["owner_id"] == SALES_REP.user_id and lead["version"] == 1  # its creator's
     stored = session.get(Lead, uuid.UUID(lead["id"]))
     assert stored.email_normalized == "ada@example.com"
-    [envelope] = events(session)
+    envelope, assigned = events(session)
+    assert assigned["type"] == "lead_assigned" and assigned["data"]["rule_id"] is None
     assert envelope["type"] == "lead_created" and envelope["source"] == "crm/sales"
     assert envelope["data"] == lead
     assert (envelope["actorid"], envelope["actorroles"], envelope["actorvia"]) == (
@@ -122,7 +123,7 @@ def test_a_new_owner_is_announced(service, session):
 
     service.update_lead(lead["id"], {"owner_id": OWNER})
 
-    assert types(session) == ["lead_created", "lead_updated", "lead_assigned"]
+    assert types(session) == ["lead_created", "lead_assigned", "lead_updated", "lead_assigned"]
     assert events(session)[-1]["data"]["owner_id"] == OWNER
 
 
@@ -144,7 +145,7 @@ def test_a_bad_update_is_refused_and_nothing_changes(service, session, changes, 
 
     assert field in refused.value.errors
     assert service.get_lead(lead["id"]) == lead
-    assert types(session) == ["lead_created"]
+    assert types(session) == ["lead_created", "lead_assigned"]
 
 
 def test_a_stale_version_is_refused(service, session):
@@ -161,7 +162,7 @@ def test_an_update_that_changes_nothing_keeps_the_version(service, session):
     lead = service.create_lead({"first_name": "Ada", "title": "CTO"})
 
     assert service.update_lead(lead["id"], {"title": "CTO"})["version"] == 1
-    assert types(session) == ["lead_created"]
+    assert types(session) == ["lead_created", "lead_assigned"]
 
 
 def test_delete_then_not_found(service, session):

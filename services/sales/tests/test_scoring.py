@@ -194,7 +194,7 @@ def test_bad_rules_are_refused_and_nothing_is_written(service, session, rule, fi
 
     assert set(refused.value.errors) == fields
     assert count(session, ScoringRule) == 0
-    assert types(session) == ["lead_created"]
+    assert types(session) == ["lead_created", "lead_assigned"]
 
 
 def test_an_update_may_not_mix_the_kinds(service, session):
