@@ -32,29 +32,21 @@ import contextlib  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
-import uuid  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
 from nameko.containers import ServiceContainer  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
 from infra.migrations import upgrade  # noqa: E402
-from infra.testing import postgres_database, rabbitmqctl  # noqa: E402
+from infra.testing import own_vhost, postgres_database  # noqa: E402
 from services.customers.service import CustomersService  # noqa: E402
 from services.sales.service import SalesService  # noqa: E402
 
 CATALOGUE = 100
 
 
-@contextlib.contextmanager
 def vhost():
-    name = f"crm-bench-{uuid.uuid4().hex[:8]}"
-    rabbitmqctl("add_vhost", name)
-    rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-    try:
-        yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
-    finally:
-        rabbitmqctl("delete_vhost", name)
+    return own_vhost("crm-bench")
 
 
 def database(stack: contextlib.ExitStack, component: str, postgres: bool, folder: str) -> str:

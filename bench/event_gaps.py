@@ -43,22 +43,15 @@ from infra import outbox  # noqa: E402
 from infra.consumer import ConsumerPosition, backfill, consume  # noqa: E402
 from infra.db import Base, engine_for, session_factory  # noqa: E402
 from infra.migrations import upgrade  # noqa: E402
-from infra.testing import postgres_database, rabbitmqctl  # noqa: E402
+from infra.testing import own_vhost, postgres_database  # noqa: E402
 from services.customers.service import CustomersService  # noqa: E402
 
 SYSTEM = {"user_id": None, "roles": [], "via": "system"}
 HANDLERS = {"contacts_merged": lambda session, envelope: None}
 
 
-@contextlib.contextmanager
 def vhost():
-    name = f"crm-bench-{uuid.uuid4().hex[:8]}"
-    rabbitmqctl("add_vhost", name)
-    rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
-    try:
-        yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
-    finally:
-        rabbitmqctl("delete_vhost", name)
+    return own_vhost("crm-bench")
 
 
 def seed(url: str, count: int) -> None:

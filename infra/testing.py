@@ -52,13 +52,22 @@ def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 
 
-@pytest.fixture(scope="session")
-def amqp_uri():
-    vhost = f"crm-test-{uuid.uuid4().hex[:8]}"
+@contextlib.contextmanager
+def own_vhost(prefix: str = "crm-test"):
+    """The URI of a RabbitMQ vhost of its own, deleted afterwards: no other suite's queues."""
+    vhost = f"{prefix}-{uuid.uuid4().hex[:8]}"
     rabbitmqctl("add_vhost", vhost)
     rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-    rabbitmqctl("delete_vhost", vhost)
+    try:
+        yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    finally:
+        rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture(scope="session")
+def amqp_uri():
+    with own_vhost() as uri:
+        yield uri
 
 
 @contextlib.contextmanager

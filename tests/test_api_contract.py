@@ -9,14 +9,13 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 
 import pytest
 import requests
 
 from infra import config
 from infra.config import ROOT
-from infra.testing import postgres_database, rabbitmqctl
+from infra.testing import own_vhost, postgres_database
 from tests.test_make_run import environment, free_port, wait_until_ready
 
 # Per operation, beside the cases the coverage phase derives from each schema: about three
@@ -27,20 +26,17 @@ TIME_LIMIT = 120 + 30 * int(MAX_EXAMPLES)  # seconds; a longer run by hand gets 
 
 
 @pytest.fixture
-def own_vhost():
-    vhost = f"crm-contract-{uuid.uuid4().hex[:8]}"
-    rabbitmqctl("add_vhost", vhost)
-    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-    rabbitmqctl("delete_vhost", vhost)
+def contract_vhost():
+    with own_vhost("crm-contract") as uri:
+        yield uri
 
 
 @pytest.fixture
-def suite_url(tmp_path, own_vhost):
+def suite_url(tmp_path, contract_vhost):
     """`make run` on fresh PostgreSQL databases: the gateway's URL. The suite's log is kept in
     `suite.log` beside the test's other files (a failure shows its end)."""
     port = free_port()
-    env = environment(tmp_path, own_vhost, port)
+    env = environment(tmp_path, contract_vhost, port)
     with contextlib.ExitStack() as databases, open(tmp_path / "suite.log", "w") as log:
         for name in ("gateway", *config.SERVICES):
             url = databases.enter_context(postgres_database())
