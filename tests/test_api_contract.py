@@ -15,14 +15,22 @@ import requests
 
 from infra import config
 from infra.config import ROOT
-from infra.testing import own_vhost, postgres_database
-from tests.test_make_run import environment, free_port, wait_until_ready
+from infra.testing import free_port, own_vhost, postgres_database
+from tests.test_make_run import environment, wait_until
 
 # Per operation, beside the cases the coverage phase derives from each schema: about three
 # minutes here for the 120 or so operations. README says how to run it longer.
 MAX_EXAMPLES = os.environ.get("CRM_CONTRACT_EXAMPLES", "6")
 SEED = os.environ.get("CRM_CONTRACT_SEED", "20261203")
 TIME_LIMIT = 120 + 30 * int(MAX_EXAMPLES)  # seconds; a longer run by hand gets longer
+
+
+def ready(url: str, process: subprocess.Popen) -> bool:
+    assert process.poll() is None, "make run exited early"
+    try:
+        return requests.get(f"{url}/readyz", timeout=10).status_code == 200
+    except requests.RequestException:  # not listening yet, or a service still starting
+        return False
 
 
 @pytest.fixture
@@ -52,7 +60,7 @@ def suite_url(tmp_path, contract_vhost):
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            wait_until_ready(url, process, timeout=90)
+            wait_until(lambda: ready(url, process), "the suite's readiness", timeout=90)
             yield url
         finally:
             os.killpg(process.pid, signal.SIGINT)
