@@ -66,8 +66,8 @@ class RecordType:
         actor = service.caller
         data = self.settable(load(self.create_shape, data), actor)
         owner = self.resource.owner_field
-        if owner and self.resource.owned_by_creator and data.get(owner) is None:
-            data[owner] = actor.user_uuid
+        if owner and self.resource.owned_by_creator and owner not in data:
+            data[owner] = actor.user_uuid  # an explicit null: nobody's, everyone sees it
         extra = {"options": load(self.options, options or {})} if self.options else {}
         made = self.domain.create(
             session=service.db, data=data, actor=actor, **extra, **self._dependencies(service)

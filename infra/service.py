@@ -7,6 +7,7 @@ from amqp.exceptions import AMQPError
 from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher
 from nameko.extensions import DependencyProvider
+from nameko.messaging import QueueConsumer
 from nameko.rpc import Responder
 from nameko.rpc import rpc as nameko_rpc
 from nameko.timer import timer
@@ -42,6 +43,20 @@ class ReplyPublisher(Publisher):
 
 
 Responder.publisher_cls = ReplyPublisher
+
+
+def _ack_or_leave(queue_consumer: QueueConsumer, message) -> None:
+    """Acknowledge a handled message (an RPC request, an event). One whose acknowledgement the
+    broker cannot take (it went away while the worker ran) is left: the broker delivers it again
+    once back, and consumers apply an event once. nameko would let the error kill the service."""
+    try:
+        _acknowledge(queue_consumer, message)
+    except (OperationalError, AMQPError, OSError) as exc:
+        log.warning("message left unacknowledged, the broker is unreachable: %s", exc)
+
+
+_acknowledge = QueueConsumer.ack_message
+QueueConsumer.ack_message = _ack_or_leave
 
 # An RPC entrypoint whose ServiceErrors (not found, validation, ...) are answers to the caller,
 # logged as warnings, not as crashes with a traceback.

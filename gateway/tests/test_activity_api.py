@@ -23,12 +23,13 @@ UNKNOWN = "6c5ad0d4-3f3c-4c53-9f0e-000000000000"
 
 @pytest.fixture
 def acme(api):
-    return api.post(ACCOUNTS, json={"name": "Acme"}).json
+    return api.post(ACCOUNTS, json={"name": "Acme", "owner_id": None}).json  # everyone's
 
 
 @pytest.fixture
 def ada(api, acme):
-    return api.post(CONTACTS, json={"first_name": "Ada", "account_id": acme["id"]}).json
+    ada = {"first_name": "Ada", "account_id": acme["id"], "owner_id": None}  # everyone's
+    return api.post(CONTACTS, json=ada).json
 
 
 def user_id(api, role: str) -> str:

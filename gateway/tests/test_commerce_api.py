@@ -22,7 +22,8 @@ def created(response) -> dict:
 
 @pytest.fixture
 def account(api) -> dict:
-    return created(api.post(ACCOUNTS, role="sales", json={"name": "Acme Trading"}))
+    shared = {"name": "Acme Trading", "owner_id": None}  # everyone's: reps and managers use it
+    return created(api.post(ACCOUNTS, role="sales", json=shared))
 
 
 @pytest.fixture

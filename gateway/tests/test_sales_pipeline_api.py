@@ -63,7 +63,7 @@ def test_an_opportunity_from_creation_to_won(api):
 
 
 def test_bad_opportunities_are_422_naming_the_field_and_write_nothing(api):
-    account = api.post("/api/v1/accounts", json={"name": "Acme"}).json
+    account = api.post("/api/v1/accounts", json={"name": "Acme", "owner_id": None}).json
     deal = {"name": "Deal", "account_id": account["id"], "amount": "10.00", "currency": "EUR"}
 
     for bad, field in [
@@ -81,7 +81,7 @@ def test_bad_opportunities_are_422_naming_the_field_and_write_nothing(api):
 
 
 def test_admins_edit_pipelines_and_a_stage_in_use_stays(api):
-    account = api.post("/api/v1/accounts", json={"name": "Acme"}).json
+    account = api.post("/api/v1/accounts", json={"name": "Acme", "owner_id": None}).json
     stages = [
         {"name": "Talk", "probability": 30},
         {"name": "Won", "probability": 100, "outcome": "won"},
@@ -127,7 +127,7 @@ def test_managers_set_quotas_and_the_forecast_compares(api):
     assert api.post(QUOTAS, role="manager", json=quota).status_code == 409
     unknown_user = api.post(QUOTAS, role="manager", json={**quota, "user_id": str(uuid.uuid4())})
     assert unknown_user.status_code == 422 and list(unknown_user.json["errors"]) == ["user_id"]
-    account = api.post("/api/v1/accounts", json={"name": "Acme"}).json
+    account = api.post("/api/v1/accounts", json={"name": "Acme", "owner_id": None}).json
     won_today = {
         "name": "Won today",
         "account_id": account["id"],
