@@ -212,6 +212,8 @@ def test_a_process_that_fails_to_start_is_retried_after_growing_delays(tmp_path,
             taken.close()
         try:
             wait_until(suite.ready, "the suite's readiness once the port is free", 120)
+            started = "success: customers.1 entered RUNNING state"
+            wait_until(lambda: started in suite.output, "customers.1 counted as started", 60)
         finally:
             output = suite.ctrl_c()
 
