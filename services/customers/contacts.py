@@ -5,7 +5,7 @@ from functools import partial
 from operator import attrgetter
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload, lazyload
 
 from infra import listing
 from infra.context import Actor
@@ -38,7 +38,7 @@ WHOLE = (
     joinedload(Contact.emails),
     joinedload(Contact.phones),
     joinedload(Contact.tag_rows),
-    joinedload(Contact.account).joinedload(Account.tag_rows),
+    joinedload(Contact.account).lazyload(Account.tag_rows),  # its tags are not in a contact
 )
 
 
