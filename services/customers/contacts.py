@@ -5,7 +5,7 @@ from functools import partial
 from operator import attrgetter
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, aliased, joinedload, lazyload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from infra import listing
 from infra.context import Actor
