@@ -60,9 +60,11 @@ def get(*, session: Session, contact_id) -> Contact:
     raise NotFound(f"No contact with id {contact_id}.")
 
 
-def selected(session: Session, params: dict) -> Select:
-    """The contacts a list's filters select (unsorted)."""
-    query = records.filtered(select(Contact), Contact, params)
+def selected(session: Session, params: dict, *, by_country: bool = True) -> Select:
+    """The contacts a list's filters select (unsorted); `by_country=False` leaves the country
+    to the caller, who filters on it elsewhere (a phone is still read in that country)."""
+    shared = params if by_country else {k: v for k, v in params.items() if k != "country"}
+    query = records.filtered(select(Contact), Contact, shared)
     query = custom_fields.filtered(session, query, "contact", params.get("custom") or {})
     if "q" in params:
         query = search.matches(query, params["q"], session.get_bind().dialect.name)
@@ -105,11 +107,12 @@ def _tagged_page(session: Session, params: dict):
     short range scan, not thousands of lookups. The other filters are checked on the way."""
     tag, *others = params["tag"]
     first = aliased(ContactTag)
-    query = selected(session, {**params, "tag": others})
     on = (first.contact_id == Contact.id) & (first.tag == tag)
     if "country" in params:
         on &= first.country == params["country"]
-    query = query.join(first, on)
+    # The country on the tag rows only: asked of the contacts too, PostgreSQL counts it twice,
+    # expects a handful of rows and reads every contact of the country (170 ms for FR).
+    query = selected(session, {**params, "tag": others}, by_country=False).join(first, on)
     return listing.page(
         session,
         query,

@@ -265,6 +265,11 @@ def test_a_tag_and_a_country_list_the_tagged_contacts_of_that_country_as_it_chan
     service.update_contact(ada["id"], {"country": None, "tags": ["vip", "news"]})
     assert ids(service.list_contacts({"tag": "news", "country": "GB"})) == {charles["id"]}
     assert ids(service.list_contacts({"tag": "vip", "country": "GB"})) == {wei["id"]}
+    berlin = service.create_contact(
+        {"last_name": "Weber", "country": "DE", "phone": "030 1234567", "tags": ["vip"]}
+    )
+    by_phone = {"tag": "vip", "country": "DE", "phone": "030 1234567"}
+    assert ids(service.list_contacts(by_phone)) == {berlin["id"]}
 
 
 def test_search_finds_names_emails_phones_and_company_in_any_case(service):
