@@ -734,13 +734,21 @@ def start_suite(processes: Processes, env: dict, instances: int) -> Suite:
     seed_admin(env)
     commands = procfile()
     groups, service_metrics = {}, []
-    say(f"gateway: starting {instances} customers service(s) and the gateway (Procfile commands)")
-    for number in range(1, instances + 1):
-        port = free_port()  # honcho's $PORT: the instance's metrics port
-        command = ["sh", "-c", commands["customers"]]
-        service = processes.start(f"customers-{number}", command, {**env, "PORT": str(port)})
-        groups[service.pid] = "customers service(s)"
-        service_metrics.append(f"http://{HOST}:{port}/metrics")
+    # Every service of the Procfile, as `make run` starts them: /readyz waits for them all.
+    others = [name for name in commands if name not in ("customers", "gateway")]
+    say(
+        f"gateway: starting {instances} customers service(s), {', '.join(others) or 'no other'} "
+        "service(s) and the gateway (Procfile commands)"
+    )
+    for name, count in [("customers", instances), *((other, 1) for other in others)]:
+        label = "customers service(s)" if name == "customers" else f"{name} service"
+        for number in range(1, count + 1):
+            port = free_port()  # honcho's $PORT: the instance's metrics port
+            command = ["sh", "-c", commands[name]]
+            service = processes.start(f"{name}-{number}", command, {**env, "PORT": str(port)})
+            groups[service.pid] = label
+            if name == "customers":
+                service_metrics.append(f"http://{HOST}:{port}/metrics")
     gateway = processes.start("gateway", ["sh", "-c", commands["gateway"]], env)
     groups[gateway.pid] = "gateway (gunicorn)"
     base_url = f"http://{env['CRM_GATEWAY_BIND']}"

@@ -20,6 +20,7 @@ names another admin connection). Exit code: 0 every p95 under the target, 1 one 
 
 import argparse
 import io
+import os
 import random
 import statistics
 import sys
@@ -301,7 +302,10 @@ def load(dsn: str, rows: int, seed: int) -> None:
         contacts.append(contact_row(contact))
         emails += [email_row(contact, i) for i in range(len(contact["emails"]))]
         phones += [phone_row(contact, i) for i in range(len(contact["phones"]))]
-        tags += [(contact["id"], tag, contact["created_at"]) for tag in contact["tags"]]
+        tags += [
+            (contact["id"], tag, contact["created_at"], contact["country"])
+            for tag in contact["tags"]
+        ]
         if len(contacts) == CHUNK:
             copy_contacts(cursor, contacts, emails, phones, tags)
             contacts, emails, phones, tags = [], [], [], []
@@ -334,7 +338,7 @@ def copy_contacts(cursor, contacts, emails, phones, tags) -> None:
     copy_rows(cursor, "contacts", CONTACT_COLUMNS, iter(contacts))
     copy_rows(cursor, "contact_emails", EMAIL_COLUMNS, iter(emails))
     copy_rows(cursor, "contact_phones", PHONE_COLUMNS, iter(phones))
-    copy_rows(cursor, "contact_tags", ("contact_id", "tag", "created_at"), iter(tags))
+    copy_rows(cursor, "contact_tags", ("contact_id", "tag", "created_at", "country"), iter(tags))
 
 
 CONTACT_COLUMNS = (
@@ -481,7 +485,9 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def report(timings: dict[str, list[float]]) -> bool:
-    print(f"\n{'case':<36}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}  p95 < 50 ms")
+    load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
+    print(f"\nload average at the end (1, 5, 15 min): {load} on {os.cpu_count()} CPUs")
+    print(f"{'case':<36}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}  p95 < 50 ms")
     met = True
     for name, values in timings.items():
         p95 = percentile(values, 95)

@@ -3,6 +3,7 @@
 import logging
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 
 from gateway import db, metrics, openapi, problems
 from gateway.api import blueprints
@@ -12,6 +13,17 @@ from infra import config
 
 DEVELOPMENT_SECRET = "development-secret-change-me-in-production"  # noqa: S105
 MIN_SECRET_BYTES = 32  # HS256 wants a key at least as long as its hash
+
+
+class NoCookieSession(SecureCookieSessionInterface):
+    """The API knows its caller from a token or an API key on each request, never from a cookie:
+    no session is opened (which cost a signing serializer per request) nor saved."""
+
+    def open_session(self, app, request):
+        return None
+
+    def save_session(self, app, session, response):
+        return None
 
 
 def settings() -> dict:
@@ -39,6 +51,7 @@ def create_app(**overrides) -> Flask:
     app.config.update(settings(), **overrides)
     app.json.sort_keys = False  # fields in the order the schemas declare them
     app.json.ensure_ascii = False  # 张伟, not \u5f20\u4f1f
+    app.session_interface = NoCookieSession()
     if len(app.config["SECRET_KEY"].encode()) < MIN_SECRET_BYTES:
         raise ValueError(f"CRM_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes (RFC 7518).")
     if app.config["SECRET_KEY"] == DEVELOPMENT_SECRET:

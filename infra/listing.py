@@ -80,7 +80,8 @@ def page(
     """One page of `query`'s entities and the cursor of the next page (None on the last).
 
     `window` is for filters that may match few rows, or rows far down the sort order (see
-    `_narrowed`); it needs an index on the sort key."""
+    `_narrowed`); it needs an index on the sort key, and a key whose differences scale by a
+    number (a time)."""
     name, descending = parse_sort(sort, allowed)
     key = allowed[name]
     limit = max(1, min(limit, MAX_LIMIT))
@@ -105,24 +106,42 @@ def _narrowed(session, query, key, id_column, descending, in_range, count, windo
     Left to itself, PostgreSQL reads a filtered list in the sort key's index order until it has
     a page, reckoning the matches spread evenly; when they are few, or all far down the order
     (contacts of one old import, of one trade fair years ago), it reads most of the table.
-    So: look through the first `window` rows of the order only, whatever the filters; and
-    only if they hold no full page, collect every match by the filters' own indexes and sort
-    those."""
+    So: look through the first `window` rows of the order only, whatever the filters; if they
+    hold half a page or more, the rest is near: look as far again as a page needs, reckoned
+    from the key's range in the window (a time span); only if that fails too, collect every
+    match by the filters' own indexes and sort those."""
     order = (_direction(key, descending), _direction(id_column, descending))
     nth = select(key).where(*in_range).order_by(order[0]).offset(window - 1).limit(1)
     edge = session.scalar(nth)
     if edge is None:  # the whole range is in the window
         return query
-    within = query.where(key >= edge if descending else key <= edge)
-    ids = within.with_only_columns(id_column).order_by(*order).limit(count)
-    first_ids = session.scalars(ids).all()
+    first_ids = _first_ids(session, query, key, id_column, order, edge, descending, count)
+    if len(first_ids) * 2 >= count and len(first_ids) < count:
+        # Thousands of matches spread over the order: collecting them costs far more than
+        # reading on in order to about twice the reach a page needs.
+        top = session.scalar(select(key).where(*in_range).order_by(order[0]).limit(1))
+        edge = top + (edge - top) * (2 * count / len(first_ids))
+        first_ids = _first_ids(session, query, key, id_column, order, edge, descending, count)
     if len(first_ids) == count:
-        return query.where(id_column.in_(first_ids))
+        return _found(query, id_column.in_(first_ids))
     # MATERIALIZED keeps PostgreSQL from folding the sort back in and walking the index again.
     matched = query.with_only_columns(id_column.label("id"), key.label("key")).cte("matched")
     matched = matched.prefix_with("MATERIALIZED", dialect="postgresql")
     by_key = (_direction(matched.c.key, descending), _direction(matched.c.id, descending))
-    return query.where(id_column.in_(select(matched.c.id).order_by(*by_key).limit(count)))
+    return _found(query, id_column.in_(select(matched.c.id).order_by(*by_key).limit(count)))
+
+
+def _first_ids(session, query, key, id_column, order, edge, descending, count) -> list:
+    """The ids of `query`'s first `count` rows up to `edge` in the sort order."""
+    within = query.where(key >= edge if descending else key <= edge)
+    return session.scalars(within.with_only_columns(id_column).order_by(*order).limit(count)).all()
+
+
+def _found(query: Select, ids: ColumnElement) -> Select:
+    """`query`'s entity, the rows `ids` found only: their filters are not applied again, which
+    PostgreSQL would do through the filters' own indexes (a search term's trigrams) rather
+    than by looking the few rows up by id."""
+    return select(query.column_descriptions[0]["entity"]).where(ids)
 
 
 def _direction(column: ColumnElement, descending: bool) -> ColumnElement:

@@ -1,3 +1,6 @@
+import time
+
+import jwt
 import pytest
 
 from gateway.testing import ADMIN
@@ -53,6 +56,20 @@ def test_no_valid_credentials_is_401(api, headers):
 
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
+
+
+def test_a_token_stops_working_when_it_expires_though_it_worked_before(api):
+    token = api.login(ADMIN["email"], ADMIN["password"]).json["access_token"]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    secret = api.client.application.config["SECRET_KEY"]
+    short = jwt.encode({**claims, "exp": int(time.time()) + 1}, secret, algorithm="HS256")
+    headers = {"Authorization": f"Bearer {short}"}
+
+    assert api.client.get("/api/v1/contacts", headers=headers).status_code == 200
+    time.sleep(1.1)
+    expired = api.client.get("/api/v1/contacts", headers=headers)
+
+    assert expired.status_code == 401 and "expired" in expired.json["detail"]
 
 
 def test_an_unauthenticated_write_is_401_even_with_a_bad_body(api):

@@ -149,8 +149,10 @@ class ContactTag(Base):
         ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
     )
     tag: Mapped[str] = mapped_column(String(100), primary_key=True)
-    # The contact's, so a tag's contacts come newest first from the (tag, created_at) index.
+    # The contact's, so a tag's contacts come newest first from the (tag, created_at) index,
+    # and those of one country from the (tag, country, created_at) index.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    country: Mapped[str | None] = mapped_column(String(2))
 
 
 class AccountTag(Base):
@@ -353,4 +355,11 @@ Index("ix_accounts_name_lower", func.lower(Account.name))
 Index("ix_contacts_last_name_lower", func.lower(Contact.last_name))
 Index("ix_contacts_email_lower", func.lower(Contact.email))
 Index("ix_contact_tags_tag", ContactTag.tag, ContactTag.created_at, ContactTag.contact_id)
+Index(
+    "ix_contact_tags_tag_country",
+    ContactTag.tag,
+    ContactTag.country,
+    ContactTag.created_at,
+    ContactTag.contact_id,
+)
 Index("ix_account_tags_tag", AccountTag.tag, AccountTag.account_id)

@@ -253,6 +253,26 @@ def test_filters_on_stage_owner_country_and_dates(service):
     assert ids(service.list_contacts({"updated_before": lead["created_at"]})) == set()
 
 
+def test_a_tag_and_a_country_list_the_tagged_contacts_of_that_country_as_it_changes(service):
+    wei = service.create_contact({"last_name": "Zhang", "country": "CN", "tags": ["vip"]})
+    ada = service.create_contact({"last_name": "Lovelace", "country": "GB", "tags": ["vip"]})
+    charles = service.create_contact({"last_name": "Babbage", "country": "GB", "tags": ["news"]})
+
+    assert ids(service.list_contacts({"tag": "vip", "country": "gb"})) == {ada["id"]}
+
+    service.update_contact(wei["id"], {"country": "GB"})
+    assert ids(service.list_contacts({"tag": "vip", "country": "GB"})) == {ada["id"], wei["id"]}
+    assert ids(service.list_contacts({"tag": "vip", "country": "CN"})) == set()
+    service.update_contact(ada["id"], {"country": None, "tags": ["vip", "news"]})
+    assert ids(service.list_contacts({"tag": "news", "country": "GB"})) == {charles["id"]}
+    assert ids(service.list_contacts({"tag": "vip", "country": "GB"})) == {wei["id"]}
+    berlin = service.create_contact(
+        {"last_name": "Weber", "country": "DE", "phone": "030 1234567", "tags": ["vip"]}
+    )
+    by_phone = {"tag": "vip", "country": "DE", "phone": "030 1234567"}
+    assert ids(service.list_contacts(by_phone)) == {berlin["id"]}
+
+
 def test_search_finds_names_emails_phones_and_company_in_any_case(service):
     account = service.create_account({"name": "黄石金承传媒有限公司"})
     ada = service.create_contact(

@@ -150,6 +150,18 @@ def test_a_window_pages_like_the_plain_query(session, window):
     assert list_page(session, select(Contact), window=window)[0] == ["C9", "C8"]
 
 
+@pytest.mark.parametrize("window", [None, 2, 3, 100])
+def test_a_window_with_part_of_a_page_reaches_further_back_for_the_rest(session, window):
+    for day in range(10):
+        add(session, "X", f"C{day}", tags=["expo"] if day in (0, 5, 8, 9) else [], days=day)
+    tagged = search.tagged(select(Contact), ["expo"])
+
+    first, cursor = list_page(session, tagged, window=window)
+    second, end = list_page(session, tagged, window=window, cursor=cursor)
+
+    assert (first, second, end) == (["C9", "C8"], ["C5", "C0"], None)
+
+
 def test_short_grams_are_the_one_and_two_character_substrings(session, backend):
     if backend != "postgresql":
         pytest.skip("a PostgreSQL function, from migration 0003")
