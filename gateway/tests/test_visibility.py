@@ -78,6 +78,9 @@ def test_a_user_sees_their_own_and_their_teams_records_and_nothing_else(api, use
         hidden = users.call("rita", method, f"{CONTACTS}/{sam['id']}", json=body)
         assert hidden.status_code == 404, (method, hidden.json)  # not 403: it is not there
     assert api.get(f"{CONTACTS}/{sam['id']}").json["title"] is None  # nothing written
+    for step in ("timeline", "history", "consents"):  # the record's own pages too
+        assert users.call("rita", "GET", f"{CONTACTS}/{sam['id']}/{step}").status_code == 404
+    assert users.call("rita", "GET", f"{CONTACTS}/{rob['id']}/timeline").status_code == 200
     export = users.call("rita", "GET", f"{CONTACTS}/export")
     assert "Sam" not in export.get_data(as_text=True) and "Rob" in export.get_data(as_text=True)
 
@@ -143,3 +146,12 @@ def test_fields_only_some_roles_may_set_or_read(api, users):
     assert "credit_limit" not in viewer and viewer["payment_terms_days"] == 30
     no_currency = users.call("mona", "PATCH", path, json={"credit_currency": None})
     assert no_currency.status_code == 422 and "credit_currency" in no_currency.json["errors"]
+
+
+def test_domain_steps_keep_to_what_the_caller_may_change(api, users):
+    lead = users.call("sam", "POST", f"{API}/leads", json={"last_name": "Sam's lead"}).json
+    assert lead["owner_id"] == users.ids["sam"]
+    for step, body in (("assign", {"owner_id": users.ids["rita"]}), ("convert", {})):
+        taken = users.call("rita", "POST", f"{API}/leads/{lead['id']}/{step}", json=body)
+        assert taken.status_code == 404, (step, taken.json)
+    assert api.get(f"{API}/leads/{lead['id']}").json["owner_id"] == users.ids["sam"]

@@ -99,6 +99,7 @@ class CustomersService(CrmService):
 
     @rpc
     def merge_contacts(self, contact_id: str, data: dict, expected_version=None) -> dict:
+        self.visible("contact", contact_id, writing=True)
         survivor = merges.merge(
             session=self.db,
             contact_id=contact_id,
@@ -116,6 +117,7 @@ class CustomersService(CrmService):
 
     @rpc
     def record_consent(self, contact_id: str, data: dict) -> dict:
+        self.visible("contact", contact_id, writing=True)
         consent = consents.record(
             session=self.db,
             contact_id=contact_id,
@@ -127,6 +129,7 @@ class CustomersService(CrmService):
 
     @rpc
     def get_consents(self, contact_id: str, params: dict) -> dict:
+        self.visible("contact", contact_id)
         as_of = load(consent_query, params).get("as_of")
         return consent_state.dump(
             consents.state(session=self.db, contact_id=contact_id, as_of=as_of)
@@ -150,6 +153,7 @@ class CustomersService(CrmService):
     @rpc
     def list_timeline(self, entity: str, record_id: str, params: dict) -> dict:
         """The timeline of the contact or account (`entity`) with this id, newest first."""
+        self.visible(entity, record_id)
         query = load(timeline_query, params)
         found = timeline.get_all(session=self.db, entity=entity, record_id=record_id, params=query)
         return page_of(timeline_entry_read, found)
@@ -157,6 +161,7 @@ class CustomersService(CrmService):
     @rpc
     def list_history(self, entity: str, record_id: str, params: dict) -> dict:
         """The change history of the contact or account (`entity`) with this id, newest first."""
+        self.visible(entity, record_id)
         query = load(newest_first_query, params)
         found = timeline.history(session=self.db, entity=entity, record_id=record_id, params=query)
         return page_of(change_read, found)

@@ -90,6 +90,7 @@ class SalesService(CrmService):
 
     @rpc
     def get_stage_history(self, opportunity_id: str) -> dict:
+        self.visible("opportunity", opportunity_id)
         changes = opportunities.stage_history(session=self.db, opportunity_id=opportunity_id)
         return stage_history.dump({"items": changes})
 
@@ -114,6 +115,7 @@ class SalesService(CrmService):
 
     @rpc
     def assign_lead(self, lead_id: str, data: dict) -> dict:
+        self.visible("lead", lead_id, writing=True)
         lead = leads.assign(
             session=self.db,
             lead_id=lead_id,
@@ -126,6 +128,7 @@ class SalesService(CrmService):
 
     @rpc
     def convert_lead(self, lead_id: str, data: dict) -> dict:
+        self.visible("lead", lead_id, writing=True)
         converted = conversions.convert(
             session=self.db,
             lead_id=lead_id,
@@ -186,6 +189,7 @@ class SalesService(CrmService):
 
     @rpc
     def send_quote(self, quote_id: str, expected_version=None) -> dict:
+        self.visible("quote", quote_id, writing=True)
         quote = quotes.send(
             session=self.db,
             quote_id=quote_id,
@@ -198,6 +202,7 @@ class SalesService(CrmService):
     @rpc
     def accept_quote(self, quote_id: str, data: dict | None = None, expected_version=None) -> dict:
         """Answers the order the accepted quote placed."""
+        self.visible("quote", quote_id, writing=True)
         order = quotes.accept(
             session=self.db,
             quote_id=quote_id,
@@ -210,6 +215,7 @@ class SalesService(CrmService):
 
     @rpc
     def reject_quote(self, quote_id: str, expected_version=None) -> dict:
+        self.visible("quote", quote_id, writing=True)
         quote = quotes.reject(
             session=self.db,
             quote_id=quote_id,
@@ -222,10 +228,12 @@ class SalesService(CrmService):
     @rpc
     def quote_document(self, quote_id: str) -> str:
         """The quote as a printable HTML page."""
+        self.visible("quote", quote_id)
         return quote_documents.render(session=self.db, quote_id=quote_id, customers=self.customers)
 
     @rpc
     def transition_order(self, order_id: str, data: dict, expected_version=None) -> dict:
+        self.visible("order", order_id, writing=True)
         order = orders.transition(
             session=self.db,
             order_id=order_id,
@@ -239,6 +247,7 @@ class SalesService(CrmService):
     @rpc
     def add_payment(self, order_id: str, data: dict) -> dict:
         """`{"record": the receipt, "created": false}` when its reference was paid before."""
+        self.visible("order", order_id, writing=True)
         payment, order, created = orders.pay(
             session=self.db,
             order_id=order_id,
@@ -250,6 +259,7 @@ class SalesService(CrmService):
 
     @rpc
     def complete_activity(self, activity_id: str, data: dict, expected_version=None) -> dict:
+        self.visible("activity", activity_id, writing=True)
         activity = activities.complete(
             session=self.db,
             activity_id=activity_id,
