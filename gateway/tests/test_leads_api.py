@@ -99,12 +99,14 @@ def test_a_lead_is_reassigned_to_a_user_or_a_team(api):
     assert to_sales.status_code == 200 and to_sales.json["owner_id"] == sales
     assert to_team.status_code == 200 and to_team.json["owner_id"] == manager
     assert to_team.headers["ETag"] == '"2"'  # created as its creator's: one move, not two
+    # The manager's now, outside the sales user's teams: theirs to change no more (404).
+    assert api.post(assign, role="sales", json={"owner_id": sales}).status_code == 404
     for body, field in [
         ({"owner_id": str(uuid.uuid4())}, "owner_id"),
         ({"team_id": str(uuid.uuid4())}, "team_id"),
         ({}, "owner_id"),
     ]:
-        refused = api.post(assign, role="sales", json=body)
+        refused = api.post(assign, role="manager", json=body)
         assert refused.status_code == 422 and list(refused.json["errors"]) == [field], body
     assert api.get(f"{LEADS}/{lead['id']}").json["owner_id"] == manager
     assert api.post(assign, role="viewer", json={"owner_id": sales}).status_code == 403
