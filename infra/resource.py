@@ -62,9 +62,6 @@ class Resource:
         """ "contacts", "price_books": in list RPC names (`list_price_books`)."""
         return self.path.strip("/").replace("-", "_")
 
-    def __hash__(self) -> int:  # the dicts above are not hashable; the name is unique
-        return hash((self.service, self.name))
-
     @property
     def sorts(self) -> tuple[str, ...]:
         """What the list sorts by: the ascending choices of its query's `sort` (`sort_by`)."""

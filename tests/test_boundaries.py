@@ -56,7 +56,7 @@ def run_and_list_modules(code: str) -> set[str]:
         capture_output=True,
         text=True,
         check=True,
-        env={"PATH": "", "CRM_DATA_DIR": "/nonexistent"},
+        env={"PATH": ""},
     )
     return set(done.stdout.split())
 
